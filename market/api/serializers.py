@@ -1,0 +1,141 @@
+"""Input and output serializers of the public catalogue endpoints."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from market.api.fields import CodeField
+from market.models import ChipModel, Region, WorkloadProfile
+
+
+class RegionOutput(serializers.ModelSerializer):
+    hub = serializers.CharField(source="hub.code")
+    hub_name_en = serializers.CharField(source="hub.name_en")
+    hub_name_zh = serializers.CharField(source="hub.name_zh")
+
+    class Meta:
+        model = Region
+        fields = [
+            "code",
+            "name_en",
+            "name_zh",
+            "province",
+            "hub",
+            "hub_name_en",
+            "hub_name_zh",
+            "role",
+            "lat",
+            "lon",
+            "electricity_price_cny_per_kwh",
+            "carbon_intensity_kg_per_kwh",
+            "green_share",
+            "pue",
+            "residency_zone",
+            "unverified_fields",
+        ]
+
+
+class ChipOutput(serializers.ModelSerializer):
+    stack = serializers.CharField(source="stack.code")
+
+    class Meta:
+        model = ChipModel
+        fields = [
+            "code",
+            "vendor",
+            "model",
+            "kind",
+            "architecture",
+            "stack",
+            "memory_gb",
+            "memory_bandwidth_gbs",
+            "fp64_tflops",
+            "fp32_tflops",
+            "tf32_tflops",
+            "bf16_tflops",
+            "fp16_tflops",
+            "int8_tops",
+            "tdp_w",
+            "release_year",
+            "unverified_fields",
+        ]
+
+
+class ProfileOutput(serializers.ModelSerializer):
+    reference_chip = serializers.CharField(source="reference_chip.code")
+    primary_metrics = serializers.ListField(child=serializers.CharField())
+    secondary_weights = serializers.DictField(child=serializers.FloatField())
+
+    class Meta:
+        model = WorkloadProfile
+        fields = [
+            "code",
+            "name_en",
+            "name_zh",
+            "chip_kind",
+            "reference_chip",
+            "primary_metrics",
+            "primary_weight",
+            "secondary_weights",
+            "data_intensity_gb_per_scu_h",
+            "description",
+        ]
+
+
+class ConversionQuery(serializers.Serializer):
+    chip = CodeField()
+    profile = CodeField()
+    count = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    hours = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("8784"),
+        default=Decimal("1"),
+    )
+    version = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+    def validate_chip(self, code: str) -> ChipModel:
+        chip = ChipModel.objects.select_related("stack").filter(code=code).first()
+        if chip is None:
+            raise serializers.ValidationError(f"Unknown chip {code!r}.")
+        return chip
+
+    def validate_profile(self, code: str) -> WorkloadProfile:
+        profile = WorkloadProfile.objects.filter(code=code).first()
+        if profile is None:
+            raise serializers.ValidationError(f"Unknown profile {code!r}.")
+        return profile
+
+
+class ConversionOutput(serializers.Serializer):
+    chip = serializers.CharField()
+    profile = serializers.CharField()
+    stack = serializers.CharField()
+    count = serializers.IntegerField()
+    hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    factor = serializers.DecimalField(max_digits=12, decimal_places=6)
+    estimated = serializers.BooleanField()
+    source = serializers.CharField()
+    missing_metrics = serializers.ListField(child=serializers.CharField())
+    table_version = serializers.IntegerField()
+    scu_h = serializers.DecimalField(max_digits=20, decimal_places=6)
+
+
+class SurchargeQuery(serializers.Serializer):
+    profile = CodeField()
+    version = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+    def validate_profile(self, code: str) -> WorkloadProfile:
+        profile = WorkloadProfile.objects.filter(code=code).first()
+        if profile is None:
+            raise serializers.ValidationError(f"Unknown profile {code!r}.")
+        return profile
+
+
+class SurchargeOutput(serializers.Serializer):
+    sell_region = serializers.CharField(source="sell_region.code")
+    buy_region = serializers.CharField(source="buy_region.code")
+    surcharge = serializers.DecimalField(max_digits=10, decimal_places=2)
+    latency_ms = serializers.DecimalField(max_digits=7, decimal_places=2)
+    table_version = serializers.IntegerField(source="table.version")

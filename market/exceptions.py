@@ -1,0 +1,35 @@
+"""Domain errors. Every app's errors derive from DomainError; the API maps its `code`
+to an HTTP status and the error envelope (market/api/errors.py)."""
+
+
+class DomainError(Exception):
+    """A rule of the market refused the request. `code` is the API's error code."""
+
+    code = "validation_error"
+
+    def __init__(self, message: str = "", *, fields: dict | None = None) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+        self.message = str(message or self.__doc__ or self.code).strip()
+        self.fields = fields or {}
+
+
+class MarketError(DomainError):
+    """The catalogue refused the request."""
+
+
+class ImmutableRecordError(MarketError):
+    """A published table (or one of its rows) cannot be changed."""
+
+    code = "immutable_record"
+
+
+class NoConversionFactor(MarketError):
+    """The chip has no conversion factor for this profile (a metric is unpublished)."""
+
+    code = "no_conversion_factor"
+
+
+class NoPublishedTable(MarketError):
+    """Nothing has been published yet for what was asked."""
+
+    code = "no_published_table"

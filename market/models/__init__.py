@@ -1,0 +1,36 @@
+"""Catalogue models, split by role: reference data, published tables, participants."""
+
+from market.models.catalogue import (
+    CHIP_METRICS,
+    ChipModel,
+    Hub,
+    NetworkLink,
+    Region,
+    SoftwareStack,
+    WorkloadProfile,
+)
+from market.models.participants import Cluster, Participant
+from market.models.tables import (
+    BenchmarkFactor,
+    ConversionFactor,
+    ConversionTable,
+    Surcharge,
+    SurchargeTable,
+)
+
+__all__ = [
+    "CHIP_METRICS",
+    "BenchmarkFactor",
+    "ChipModel",
+    "Cluster",
+    "ConversionFactor",
+    "ConversionTable",
+    "Hub",
+    "NetworkLink",
+    "Participant",
+    "Region",
+    "SoftwareStack",
+    "Surcharge",
+    "SurchargeTable",
+    "WorkloadProfile",
+]
