@@ -1,0 +1,164 @@
+"""Settlement's narrow interface to the exchange: holds, bonds and fills.
+
+The exchange calls these inside its own durable order transaction, while it holds the
+instrument's lock (and the cluster's, for sells); they only plan work on a `Batch`,
+which the exchange commits once, after matching, so every account the command touches
+is locked in one statement. Settlement never imports the exchange: at each fill it is
+handed the obligation and keeps its own record of it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from settlement import money
+from settlement.ledger import Batch, platform_account
+from settlement.models import Account, Hold, Obligation
+
+
+def order_reference(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+def trade_reference(trade_id: int) -> str:
+    return f"trade:{trade_id}"
+
+
+def buy_hold_set(
+    batch: Batch,
+    *,
+    participant_id: int,
+    order_id: int,
+    instrument: str,
+    amount: Decimal,
+    cause: str,
+) -> None:
+    """Set an open buy's hold to what its remaining quantity needs."""
+    batch.hold_set(
+        kind=Hold.Kind.ORDER,
+        reference=order_reference(order_id),
+        participant_id=participant_id,
+        instrument=instrument,
+        amount=amount,
+        key=f"hold:order:{order_id}:{cause}",
+    )
+
+
+def sell_bond_set(
+    batch: Batch,
+    *,
+    participant_id: int,
+    order_id: int,
+    instrument: str,
+    amount: Decimal,
+    cause: str,
+) -> None:
+    """Set an open sell's bond to what its remaining quantity needs."""
+    batch.hold_set(
+        kind=Hold.Kind.BOND,
+        reference=order_reference(order_id),
+        participant_id=participant_id,
+        instrument=instrument,
+        amount=amount,
+        key=f"bond:order:{order_id}:{cause}",
+    )
+
+
+def order_release(
+    batch: Batch,
+    *,
+    side: str,
+    participant_id: int,
+    order_id: int,
+    instrument: str,
+    cause: str,
+) -> Decimal:
+    """The order is done (filled, cancelled, expired, closed): release what its hold
+    or bond still has, exactly once."""
+    kind = Hold.Kind.ORDER if side == "buy" else Hold.Kind.BOND
+    return batch.hold_release(
+        kind=kind,
+        reference=order_reference(order_id),
+        participant_id=participant_id,
+        instrument=instrument,
+        key=f"release:{kind}:order:{order_id}:{cause}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """The obligation the exchange hands over at a fill."""
+
+    trade_id: int
+    instrument: str
+    buyer_id: int
+    seller_id: int
+    buy_order_id: int
+    sell_order_id: int
+    quantity: Decimal
+    price: Decimal  # at the seller's site, per SCU-h
+    surcharge: Decimal  # network, per SCU-h
+    buyer_fee_bps: int
+    seller_fee_bps: int
+    bond_amount: Decimal
+    delivery_start: datetime
+    delivery_end: datetime
+    report_deadline: datetime
+    confirm_deadline: datetime
+
+
+def fill_record(batch: Batch, fill: Fill) -> Obligation:
+    """Move the buyer's all-in amount and fee from its hold to the instrument's escrow,
+    attach the trade's share of the seller's bond, and record the obligation.
+
+    Returns the (unsaved) obligation; the batch's commit does not save it, the caller
+    saves it with the trade (see `obligations_save`).
+    """
+    escrow = money.money(fill.quantity * (fill.price + fill.surcharge))
+    buyer_fee = money.fee(escrow, fill.buyer_fee_bps)
+    batch.hold_move(
+        kind=Hold.Kind.ORDER,
+        reference=order_reference(fill.buy_order_id),
+        participant_id=fill.buyer_id,
+        instrument=fill.instrument,
+        to=[
+            (platform_account(Account.Kind.ESCROW, fill.instrument), escrow + buyer_fee)
+        ],
+        entry_kind="fill",
+        key=f"fill:trade:{fill.trade_id}",
+    )
+    bond = batch.hold(
+        kind=Hold.Kind.BOND,
+        reference=order_reference(fill.sell_order_id),
+        participant_id=fill.seller_id,
+        instrument=fill.instrument,
+    )
+    batch.hold_transfer(
+        source=bond,
+        kind=Hold.Kind.TRADE_BOND,
+        reference=trade_reference(fill.trade_id),
+        amount=fill.bond_amount,
+    )
+    return Obligation(
+        trade_id=fill.trade_id,
+        instrument=fill.instrument,
+        buyer_id=fill.buyer_id,
+        seller_id=fill.seller_id,
+        quantity=fill.quantity,
+        price=fill.price,
+        surcharge=fill.surcharge,
+        buyer_fee_bps=fill.buyer_fee_bps,
+        seller_fee_bps=fill.seller_fee_bps,
+        escrow_amount=escrow,
+        buyer_fee_escrowed=buyer_fee,
+        bond_amount=fill.bond_amount,
+        delivery_start=fill.delivery_start,
+        delivery_end=fill.delivery_end,
+        report_deadline=fill.report_deadline,
+        confirm_deadline=fill.confirm_deadline,
+    )
+
+
+def obligations_save(obligations: list[Obligation]) -> None:
+    """Insert the obligations of a command (after the trades they refer to)."""
+    Obligation.objects.bulk_create(obligations)

@@ -1,0 +1,320 @@
+"""The ledger's unit of work: plan entries and hold changes, then post them all at once.
+
+A caller (inside its own transaction) adds balanced entries and hold changes to a
+`Batch`; `commit()` locks every account the entries touch in ONE `select_for_update()`
+ordered by primary key (so two batches can never deadlock on accounts), replays the
+entries in order on the locked balances (an entry that would take a participant account
+below zero raises InsufficientFunds and nothing is written), then writes entries,
+postings, balances and holds.
+
+Invariants kept: each entry sums to zero; balances change only with their postings, in
+the same transaction; postings are only ever inserted; an entry whose idempotency key
+already exists is skipped, so the same cause posts once.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from settlement.exceptions import (
+    HoldAlreadyResolved,
+    InsufficientFunds,
+    UnbalancedEntry,
+)
+from settlement.models import ZERO, Account, Hold, JournalEntry, Posting
+
+# (kind, participant id or None, instrument symbol or "")
+AccountKey = tuple[str, int | None, str]
+EXTERNAL: AccountKey = (Account.Kind.EXTERNAL, None, "")
+
+
+def participant_account(kind: str, participant_id: int) -> AccountKey:
+    return (kind, participant_id, "")
+
+
+def platform_account(kind: str, instrument: str) -> AccountKey:
+    return (kind, None, instrument)
+
+
+@dataclass(slots=True)
+class PlannedEntry:
+    kind: str
+    reference: str
+    key: str
+    lines: list[tuple[AccountKey, Decimal]]
+    memo: str = ""
+    caused_by_id: int | None = None
+
+
+@dataclass
+class Batch:
+    """Entries and hold changes to post together. Use inside an open transaction."""
+
+    caused_by_id: int | None = None
+    entries: list[PlannedEntry] = field(default_factory=list)
+    holds: dict[tuple[str, str], Hold] = field(default_factory=dict)
+    _released: set[tuple[str, str]] = field(default_factory=set)
+
+    # --- planning ------------------------------------------------------------------
+    def entry(
+        self,
+        *,
+        kind: str,
+        reference: str,
+        key: str,
+        lines: list[tuple[AccountKey, Decimal]],
+        memo: str = "",
+    ) -> None:
+        lines = [(account, amount) for account, amount in lines if amount != 0]
+        if sum((amount for _a, amount in lines), ZERO) != 0:
+            raise UnbalancedEntry(f"entry {key} does not sum to zero: {lines}")
+        if lines:
+            self.entries.append(
+                PlannedEntry(kind, reference, key, lines, memo, self.caused_by_id)
+            )
+
+    def hold(
+        self, *, kind: str, reference: str, participant_id: int, instrument: str
+    ) -> Hold:
+        """The hold for `reference` (locked, or new), tracked by the batch."""
+        slot = (kind, reference)
+        if slot not in self.holds:
+            hold = (
+                Hold.objects.select_for_update()
+                .filter(kind=kind, reference=reference)
+                .first()
+            )
+            self.holds[slot] = hold or Hold(
+                kind=kind,
+                reference=reference,
+                participant_id=participant_id,
+                instrument=instrument,
+                amount=ZERO,
+            )
+        return self.holds[slot]
+
+    def hold_set(
+        self,
+        *,
+        kind: str,
+        reference: str,
+        participant_id: int,
+        instrument: str,
+        amount: Decimal,
+        key: str,
+    ) -> None:
+        """Make the hold exactly `amount`, moving the difference between available and
+        held (order holds) or bond (bonds)."""
+        hold = self.hold(
+            kind=kind,
+            reference=reference,
+            participant_id=participant_id,
+            instrument=instrument,
+        )
+        if hold.status == Hold.Status.RELEASED:
+            raise HoldAlreadyResolved(f"{kind}:{reference} was already released")
+        delta = amount - hold.amount
+        target = Account.Kind.HELD if kind == Hold.Kind.ORDER else Account.Kind.BOND
+        self.entry(
+            kind="hold" if delta > 0 else "release",
+            reference=reference,
+            key=key,
+            lines=[
+                (participant_account(Account.Kind.AVAILABLE, participant_id), -delta),
+                (participant_account(target, participant_id), delta),
+            ],
+        )
+        hold.amount = amount
+
+    def hold_release(
+        self,
+        *,
+        kind: str,
+        reference: str,
+        participant_id: int,
+        instrument: str,
+        key: str,
+    ) -> Decimal:
+        """Release what is left of the hold to available and resolve it (once)."""
+        hold = self.hold(
+            kind=kind,
+            reference=reference,
+            participant_id=participant_id,
+            instrument=instrument,
+        )
+        if hold.status == Hold.Status.RELEASED:
+            raise HoldAlreadyResolved(f"{kind}:{reference} was already released")
+        released = hold.amount
+        self.hold_set(
+            kind=kind,
+            reference=reference,
+            participant_id=participant_id,
+            instrument=instrument,
+            amount=ZERO,
+            key=key,
+        )
+        self._released.add((kind, reference))
+        return released
+
+    def hold_move(
+        self,
+        *,
+        kind: str,
+        reference: str,
+        participant_id: int,
+        instrument: str,
+        to: list[tuple[AccountKey, Decimal]],
+        entry_kind: str,
+        key: str,
+    ) -> None:
+        """Pay part of a hold out to other accounts (a fill into escrow, a shortfall
+        penalty to the buyer); the hold shrinks by what left it."""
+        hold = self.hold(
+            kind=kind,
+            reference=reference,
+            participant_id=participant_id,
+            instrument=instrument,
+        )
+        total = sum((amount for _a, amount in to), ZERO)
+        if hold.status == Hold.Status.RELEASED or total > hold.amount:
+            raise HoldAlreadyResolved(f"{hold} cannot pay out {total}")
+        source = Account.Kind.HELD if kind == Hold.Kind.ORDER else Account.Kind.BOND
+        self.entry(
+            kind=entry_kind,
+            reference=reference,
+            key=key,
+            lines=[(participant_account(source, participant_id), -total), *to],
+        )
+        hold.amount -= total
+
+    def hold_transfer(
+        self, *, source: Hold, kind: str, reference: str, amount: Decimal
+    ) -> Hold:
+        """Move part of one hold to a new hold on the same account (a sell's bond to
+        the trade it filled): no money moves, so no entry."""
+        if source.status == Hold.Status.RELEASED or amount > source.amount:
+            raise HoldAlreadyResolved(f"{source} cannot give {amount}")
+        target = self.hold(
+            kind=kind,
+            reference=reference,
+            participant_id=source.participant_id,
+            instrument=source.instrument,
+        )
+        source.amount -= amount
+        target.amount += amount
+        return target
+
+    # --- posting -------------------------------------------------------------------
+    def commit(self) -> list[JournalEntry]:
+        """Lock, check, write. Raises InsufficientFunds with nothing written."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("Batch.commit() runs inside the caller's transaction")
+        done = set(
+            JournalEntry.objects.filter(
+                idempotency_key__in=[e.key for e in self.entries]
+            ).values_list("idempotency_key", flat=True)
+        )
+        entries = [e for e in self.entries if e.key not in done]
+        accounts = accounts_for_update({a for e in entries for a, _ in e.lines})
+        self._replay(entries, accounts)
+        written = self._write(entries, accounts)
+        self._write_holds()
+        self.entries.clear()
+        return written
+
+    @staticmethod
+    def _replay(
+        entries: list[PlannedEntry], accounts: dict[AccountKey, Account]
+    ) -> None:
+        balances = {key: account.balance for key, account in accounts.items()}
+        for entry in entries:
+            for key, amount in entry.lines:
+                balances[key] += amount
+            for key, _amount in entry.lines:
+                if balances[key] < 0 and key[0] != Account.Kind.EXTERNAL:
+                    raise InsufficientFunds(
+                        f"Not enough {key[0]} funds for {entry.kind} "
+                        f"{entry.reference}: "
+                        f"short by {-balances[key]} CNY.",
+                    )
+        for key, account in accounts.items():
+            account.balance = balances[key]
+
+    @staticmethod
+    def _write(
+        entries: list[PlannedEntry], accounts: dict[AccountKey, Account]
+    ) -> list[JournalEntry]:
+        if not entries:
+            return []
+        rows = JournalEntry.objects.bulk_create(
+            JournalEntry(
+                kind=e.kind,
+                reference=e.reference,
+                idempotency_key=e.key,
+                memo=e.memo,
+                caused_by_id=e.caused_by_id,
+            )
+            for e in entries
+        )
+        Posting.objects.bulk_create(
+            Posting(entry=row, account=accounts[key], amount=amount)
+            for row, e in zip(rows, entries, strict=True)
+            for key, amount in e.lines
+        )
+        touched = {key for e in entries for key, _ in e.lines}
+        Account.objects.bulk_update([accounts[k] for k in touched], ["balance"])
+        return rows
+
+    def _write_holds(self) -> None:
+        now = timezone.now()
+        for slot, hold in self.holds.items():
+            if hold.pk is None:
+                hold.save()
+                if slot in self._released:
+                    Hold.objects.filter(pk=hold.pk).update(
+                        status=Hold.Status.RELEASED, resolved_at=now
+                    )
+                continue
+            if slot in self._released:
+                # Resolved exactly once: a conditional update that another resolver
+                # would have won shows up as 0 rows.
+                if not Hold.objects.filter(pk=hold.pk, status=Hold.Status.OPEN).update(
+                    status=Hold.Status.RELEASED, amount=ZERO, resolved_at=now
+                ):
+                    raise HoldAlreadyResolved(f"{hold} was resolved concurrently")
+            else:
+                Hold.objects.filter(pk=hold.pk).update(amount=hold.amount)
+        self.holds.clear()
+        self._released.clear()
+
+
+def accounts_for_update(keys: set[AccountKey]) -> dict[AccountKey, Account]:
+    """Lock the accounts in one statement ordered by primary key, creating the missing
+    ones first (ignoring a concurrent insert of the same account). Caller holds a
+    transaction."""
+    if not keys:
+        return {}
+    accounts = _lock(keys)
+    missing = keys - accounts.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=k, participant_id=p, instrument=i) for k, p, i in missing],
+            ignore_conflicts=True,
+        )
+        accounts = _lock(keys)
+    return accounts
+
+
+def _lock(keys: set[AccountKey]) -> dict[AccountKey, Account]:
+    by_owner: dict[tuple[int | None, str], set[str]] = defaultdict(set)
+    for kind, participant_id, instrument in keys:
+        by_owner[(participant_id, instrument)].add(kind)
+    query = Q()
+    for (participant_id, instrument), kinds in by_owner.items():
+        query |= Q(kind__in=kinds, participant_id=participant_id, instrument=instrument)
+    locked = Account.objects.select_for_update().filter(query).order_by("pk")
+    return {(a.kind, a.participant_id, a.instrument): a for a in locked}

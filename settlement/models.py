@@ -1,0 +1,288 @@
+"""The double-entry ledger: accounts, journal entries, postings, holds, and settlement's
+own record of every trade (the obligation).
+
+Invariants kept here and checked by `manage.py reconcile`:
+- every journal entry sums to zero (on PostgreSQL a deferred constraint trigger refuses
+  an unbalanced entry at commit; on SQLite the service checks it);
+- postings are append-only (a trigger refuses UPDATE and DELETE; corrections are
+  reversing entries);
+- each account's stored balance equals the sum of its postings, and no account but
+  `external` is ever negative (a CHECK constraint);
+- `held` = sum of open order holds, `bond` = open sell bonds + unsettled trade bonds,
+  `escrow` = sum over unsettled obligations.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from market.models import Participant
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+ZERO = Decimal("0.0000")
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        AVAILABLE = "available", _("available")
+        HELD = "held", _("held")
+        BOND = "bond", _("bond")
+        ESCROW = "escrow", _("escrow")
+        FEES = "fees", _("fees")
+        NETWORK = "network", _("network")
+        EXTERNAL = "external", _("external")
+
+    PARTICIPANT_KINDS = (Kind.AVAILABLE, Kind.HELD, Kind.BOND)
+    INSTRUMENT_KINDS = (Kind.ESCROW, Kind.FEES, Kind.NETWORK)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    # Platform accounts are per instrument, so instruments never queue on one hot row.
+    instrument = models.CharField(_("instrument"), max_length=64, blank=True)
+    balance = models.DecimalField(_("balance"), default=ZERO, **MONEY)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0) | Q(kind="external"),
+                name="account_balance_non_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "participant"],
+                condition=Q(participant__isnull=False),
+                name="account_unique_participant_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "instrument"],
+                condition=Q(participant__isnull=True),
+                name="account_unique_platform_kind",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["available", "held", "bond"], participant__isnull=False)
+                    | Q(
+                        kind__in=["escrow", "fees", "network"],
+                        participant__isnull=True,
+                    )
+                    & ~Q(instrument="")
+                    | Q(kind="external", participant__isnull=True, instrument="")
+                ),
+                name="account_owner_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.participant_id or self.instrument or "platform"
+        return f"{self.kind}:{owner}"
+
+
+class JournalEntry(models.Model):
+    """One balanced movement of money. `idempotency_key` is derived from its cause
+    (e.g. `settle:trade:42`), so doing the same thing twice posts once."""
+
+    kind = models.CharField(_("kind"), max_length=32)
+    reference = models.CharField(_("reference"), max_length=128)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=160, unique=True
+    )
+    memo = models.TextField(_("memo"), blank=True)
+    caused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        indexes = [models.Index(fields=["reference"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.reference}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="postings"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="posting_non_zero")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount:+}"
+
+
+class Hold(models.Model):
+    """Money set aside in `held` or `bond` for one cause: an open buy (`order`), an
+    open sell's collateral (`bond`), or a trade's share of that collateral
+    (`trade_bond`). Resolved exactly once, by a conditional update."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", _("order hold")
+        BOND = "bond", _("sell bond")
+        TRADE_BOND = "trade_bond", _("trade bond")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RELEASED = "released", _("released")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="holds"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=128)
+    instrument = models.CharField(_("instrument"), max_length=64)
+    amount = models.DecimalField(_("amount"), default=ZERO, **MONEY)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "reference"], name="hold_unique_reference"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="hold_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(amount=0), name="hold_released_is_empty"
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.reference} {self.amount} ({self.status})"
+
+
+class Obligation(models.Model):
+    """Settlement's own record of a trade, handed over by the exchange at the fill, so
+    money can be audited without the order book. Settles exactly once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting delivery report")
+        REPORTED = "reported", _("reported")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISPUTED = "disputed", _("disputed")
+        SETTLED = "settled", _("settled")
+
+    trade_id = models.BigIntegerField(_("trade"), unique=True)
+    instrument = models.CharField(_("instrument"), max_length=64, db_index=True)
+    buyer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(
+        _("quantity (SCU-h)"), max_digits=16, decimal_places=1
+    )
+    price = models.DecimalField(_("price at site"), max_digits=14, decimal_places=2)
+    surcharge = models.DecimalField(
+        _("network surcharge"), max_digits=14, decimal_places=2
+    )
+    buyer_fee_bps = models.PositiveIntegerField(_("buyer fee (bps)"))
+    seller_fee_bps = models.PositiveIntegerField(_("seller fee (bps)"))
+    escrow_amount = models.DecimalField(_("in escrow"), **MONEY)
+    buyer_fee_escrowed = models.DecimalField(_("buyer fee escrowed"), **MONEY)
+    bond_amount = models.DecimalField(_("trade bond"), **MONEY)
+    delivery_start = models.DateTimeField(_("delivery start"))
+    delivery_end = models.DateTimeField(_("delivery end"))
+    report_deadline = models.DateTimeField(_("report deadline"))
+    confirm_deadline = models.DateTimeField(_("confirm deadline"))
+    delivered_quantity = models.DecimalField(
+        _("delivered (SCU-h)"), max_digits=16, decimal_places=1, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
+    dispute_reason = models.TextField(_("dispute reason"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-trade_id"]
+        verbose_name = _("trade obligation")
+        verbose_name_plural = _("trade obligations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(delivered_quantity__isnull=True)
+                | Q(
+                    delivered_quantity__gte=0,
+                    delivered_quantity__lte=models.F("quantity"),
+                ),
+                name="obligation_delivered_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="settled") | Q(settled_at__isnull=False),
+                name="obligation_settled_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "confirm_deadline"])]
+
+    def __str__(self) -> str:
+        return f"trade {self.trade_id} ({self.status})"
+
+    @property
+    def all_in_price(self) -> Decimal:
+        return self.price + self.surcharge
+
+
+class DeliveryReport(models.Model):
+    """Every report a provider made; the obligation keeps the latest (cumulative)."""
+
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.PROTECT, related_name="reports"
+    )
+    delivered_quantity = models.DecimalField(max_digits=16, decimal_places=1)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("delivery report")
+        verbose_name_plural = _("delivery reports")
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id}: {self.delivered_quantity}"
