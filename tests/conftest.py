@@ -65,3 +65,13 @@ def catalogue(db):
     """The reference catalogue and its first published tables (reloaded after a
     transactional test flushed them)."""
     call_command("load_catalogue", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _cold_books():
+    """Warm books live per process; a test must not see another test's."""
+    from exchange import books
+
+    books.clear()
+    yield
+    books.clear()

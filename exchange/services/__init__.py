@@ -1,0 +1,1 @@
+"""The exchange's writes. Public entry points are re-exported here."""

@@ -1,0 +1,267 @@
+"""Persist what the engine decided: orders, trades, the event log, and the money.
+
+`Command` is one book command's unit of work inside the entry point's transaction. It
+is created after the instrument's row lock is taken; `apply(events)` walks the engine's
+events in order (keeping holds ahead of the fills that draw on them), and `finish()`
+resets every touched order's hold to what it still needs, commits the ledger batch
+(locking every account in one statement), and writes orders, events and obligations.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from exchange import books, codec, engine
+from exchange.exceptions import (
+    FokNotFillable,
+    InvalidOrder,
+    OrderNotOpen,
+    PostOnlyWouldCross,
+)
+from exchange.models import Instrument, Order, OrderEvent, Trade
+from market.models import ConversionFactor
+from settlement import interface as settlement
+from settlement import money
+from settlement.ledger import Batch
+
+CHIP_PLACES = Decimal("0.000000001")
+
+
+def order_need(order: Order, instrument: Instrument) -> Decimal:
+    """What an open order's remaining quantity must have set aside."""
+    if order.side == Order.Side.BUY:
+        return money.buy_hold(
+            quantity=order.remaining_quantity, limit=order.price,
+            maker_bps=instrument.maker_fee_bps, taker_bps=instrument.taker_fee_bps,
+        )
+    return money.sell_bond(
+        quantity=order.remaining_quantity, price=order.price,
+        bond_rate=instrument.bond_rate,
+    )
+
+
+def committed_chips(quantity: Decimal, factor: Decimal, hours: Decimal) -> Decimal:
+    """Chips a sell of `quantity` SCU-h commits over its window, rounded up."""
+    return (quantity / (factor * hours)).quantize(CHIP_PLACES, rounding="ROUND_CEILING")
+
+
+@dataclass
+class Command:
+    instrument: Instrument
+    book: engine.Book
+    now: datetime
+    caused_by_id: int | None = None
+    orders: dict[int, Order] = field(default_factory=dict)
+    trades: list[Trade] = field(default_factory=list)
+    batch: Batch = field(init=False)
+    _events: list[OrderEvent] = field(default_factory=list)
+    _touched: dict[int, int] = field(default_factory=dict)  # order id -> cause seq
+    _obligations: list = field(default_factory=list)
+    _factors: dict[int, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.batch = Batch(caused_by_id=self.caused_by_id)
+
+    # --- events --------------------------------------------------------------------
+    def apply(self, events: list[engine.Event]) -> None:
+        self._load([oid for e in events for oid in _order_ids(e)])
+        for event in events:
+            if isinstance(event, engine.Rejected):
+                continue
+            handler = getattr(self, f"_on_{codec.EVENT_KINDS[type(event)]}")
+            handler(event)
+
+    def _load(self, ids: list[int]) -> None:
+        missing = {i for i in ids if i not in self.orders}
+        if missing:
+            self.orders.update(
+                Order.objects.select_related("region").in_bulk(sorted(missing))
+            )
+
+    def _log(self, event, order_id: int) -> None:
+        self._events.append(
+            OrderEvent(
+                instrument=self.instrument, sequence=event.seq,
+                kind=codec.EVENT_KINDS[type(event)], order_id=order_id,
+                data=codec.event_json(event),
+            )
+        )
+
+    def _hold_now(self, order: Order, cause: int) -> None:
+        """Set the hold to the order's need at once: fills that follow draw on it."""
+        setter = (
+            settlement.buy_hold_set if order.side == Order.Side.BUY
+            else settlement.sell_bond_set
+        )
+        setter(
+            self.batch, participant_id=order.participant_id, order_id=order.pk,
+            instrument=self.instrument.symbol, amount=order_need(order, self.instrument),
+            cause=f"{self.instrument.symbol}#{cause}",
+        )
+
+    def _on_accepted(self, event: engine.Accepted) -> None:
+        order = self.orders[event.order_id]
+        order.sequence = event.seq
+        self._log(event, order.pk)
+        self._hold_now(order, event.seq)
+        self._touched[order.pk] = event.seq
+
+    def _on_amended(self, event: engine.Amended) -> None:
+        order = self.orders[event.order_id]
+        inst = self.instrument
+        order.price = codec.decimal_steps(event.price, inst.tick_size)
+        order.remaining_quantity = codec.decimal_steps(event.remaining, inst.lot_size)
+        order.quantity = order.filled_quantity + order.remaining_quantity
+        order.sequence = event.priority_seq
+        self._log(event, order.pk)
+        self._hold_now(order, event.seq)
+        self._touched[order.pk] = event.seq
+
+    def _on_fill(self, event: engine.Fill) -> None:
+        inst = self.instrument
+        buy, sell = self.orders[event.buy_order_id], self.orders[event.sell_order_id]
+        price = codec.decimal_steps(event.price, inst.tick_size)
+        surcharge = codec.decimal_steps(event.surcharge, inst.tick_size)
+        quantity = codec.decimal_steps(event.quantity, inst.lot_size)
+        buyer_is_taker = event.taker_order_id == buy.pk
+        buyer_bps = inst.taker_fee_bps if buyer_is_taker else inst.maker_fee_bps
+        seller_bps = inst.maker_fee_bps if buyer_is_taker else inst.taker_fee_bps
+        all_in = price + surcharge
+        trade = Trade.objects.create(
+            instrument=inst, buy_order=buy, sell_order=sell,
+            buyer_id=buy.participant_id, seller_id=sell.participant_id,
+            price=price, surcharge=surcharge, all_in_price=all_in, quantity=quantity,
+            aggressor=Trade.Aggressor.BUY if buyer_is_taker else Trade.Aggressor.SELL,
+            buyer_fee=money.fee(money.money(quantity * all_in), buyer_bps),
+            seller_fee=money.fee(money.money(quantity * price), seller_bps),
+            sell_region_id=sell.region_id, buy_region_id=buy.region_id,
+            sequence=event.seq, executed_at=self.now,
+        )
+        self.trades.append(trade)
+        self._obligations.append(settlement.fill_record(self.batch, settlement.Fill(
+            trade_id=trade.pk, instrument=inst.symbol, buyer_id=buy.participant_id,
+            seller_id=sell.participant_id, buy_order_id=buy.pk, sell_order_id=sell.pk,
+            quantity=quantity, price=price, surcharge=surcharge,
+            buyer_fee_bps=buyer_bps, seller_fee_bps=seller_bps,
+            bond_amount=money.trade_bond(
+                quantity=quantity, price=sell.price, bond_rate=inst.bond_rate
+            ),
+            delivery_start=inst.delivery_start, delivery_end=inst.delivery_end,
+            report_deadline=inst.report_deadline_at,
+            confirm_deadline=inst.confirm_deadline_at,
+        )))
+        for order, remaining, unit_price in (
+            (buy, event.buy_remaining, all_in), (sell, event.sell_remaining, price)
+        ):
+            order.filled_quantity += quantity
+            order.filled_value += money.money(quantity * unit_price)
+            order.remaining_quantity = codec.decimal_steps(remaining, inst.lot_size)
+            order.status = (
+                Order.Status.PARTIALLY_FILLED if remaining else Order.Status.FILLED
+            )
+            self._touched[order.pk] = event.seq
+        self._log(event, event.taker_order_id)
+        inst.last_price = inst.reference_price = price
+
+    def _on_cancelled(self, event: engine.Cancelled) -> None:
+        self._end(event, Order.Status.CANCELLED, event.reason)
+
+    def _on_expired(self, event: engine.Expired) -> None:
+        self._end(event, Order.Status.EXPIRED, "")
+
+    def _end(self, event, status: str, reason: str) -> None:
+        order = self.orders[event.order_id]
+        order.status = status
+        order.cancel_reason = reason
+        order.remaining_quantity = Decimal("0.0")
+        self._log(event, order.pk)
+        self._touched[order.pk] = event.seq
+
+    # --- finishing -----------------------------------------------------------------
+    def finish(self) -> None:
+        """Reset holds, post the money, write everything. InsufficientFunds raised
+        here rolls the caller's transaction back with nothing written."""
+        inst = self.instrument
+        now = timezone.now()
+        for order_id, cause in self._touched.items():
+            order = self.orders[order_id]
+            order.updated_at = now
+            if order.is_open:
+                self._hold_now(order, cause)
+            else:
+                settlement.order_release(
+                    self.batch, side=order.side, participant_id=order.participant_id,
+                    order_id=order.pk, instrument=inst.symbol,
+                    cause=f"{inst.symbol}#{cause}",
+                )
+            if order.side == Order.Side.SELL:
+                order.committed_chips = committed_chips(
+                    order.filled_quantity + order.remaining_quantity,
+                    self._factor(order), inst.hours,
+                )
+        self.batch.commit()
+        settlement.obligations_save(self._obligations)
+        Order.objects.bulk_update(
+            [self.orders[i] for i in self._touched],
+            [
+                "price", "quantity", "filled_quantity", "remaining_quantity",
+                "filled_value", "status", "cancel_reason", "sequence", "committed_chips",
+                "placed_through", "updated_at",
+            ],
+        )
+        OrderEvent.objects.bulk_create(self._events)
+        inst.sequence = self.book.sequence
+        best_bid, best_ask = self.book.best_bid(), self.book.best_ask()
+        inst.best_bid = None if best_bid is None else best_bid * inst.tick_size
+        inst.best_ask = None if best_ask is None else best_ask * inst.tick_size
+        inst.save(
+            update_fields=["sequence", "last_price", "reference_price", "best_bid",
+                           "best_ask"]
+        )
+
+    def _factor(self, order: Order) -> Decimal:
+        if order.cluster_id not in self._factors:
+            self._factors[order.cluster_id] = ConversionFactor.objects.get(
+                table_id=self.instrument.conversion_table_id,
+                profile_id=self.instrument.profile_id,
+                chip__clusters=order.cluster_id,
+            ).factor
+        return self._factors[order.cluster_id]
+
+
+def _order_ids(event: engine.Event) -> tuple[int, ...]:
+    if isinstance(event, engine.Fill):
+        return (event.buy_order_id, event.sell_order_id)
+    return (event.order_id,)
+
+
+def command_run(
+    instrument: Instrument,
+    now: datetime,
+    engine_call: Callable[[engine.Book], list[engine.Event]],
+    *,
+    caused_by_id: int | None = None,
+    orders: dict[int, Order] | None = None,
+) -> Command:
+    """Check out the book, run one engine command on it, persist what it decided.
+    Caller holds the instrument's lock. A rejection raises its domain error."""
+    book = books.book_checkout(instrument)
+    events = engine_call(book)
+    if len(events) == 1 and isinstance(events[0], engine.Rejected):
+        raise rejection_error(events[0].code)
+    command = Command(instrument=instrument, book=book, now=now, caused_by_id=caused_by_id)
+    command.orders.update(orders or {})
+    command.apply(events)
+    command.finish()
+    return command
+
+
+def rejection_error(code: engine.RejectCode) -> Exception:
+    return {
+        engine.RejectCode.FOK_NOT_FILLABLE: FokNotFillable,
+        engine.RejectCode.POST_ONLY_WOULD_CROSS: PostOnlyWouldCross,
+        engine.RejectCode.ORDER_NOT_OPEN: OrderNotOpen,
+    }.get(code, InvalidOrder)(f"The engine refused the command ({code}).")

@@ -1,0 +1,166 @@
+"""Cancel, cancel-all and amend: each takes the instrument's lock, asks the engine,
+and persists its events through a `Command`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from exchange import codec
+from exchange.entry import run_durable
+from exchange.exceptions import InstrumentNotOpen, InvalidOrder, NotFound, OrderNotOpen
+from exchange.locks import cluster_for_update, instrument_for_update
+from exchange.models import Instrument, Order, Trade
+from exchange.services import bands, capacity
+from exchange.services.apply import command_run, committed_chips, order_need
+from market.models import Participant
+from settlement.exceptions import InsufficientFunds
+from settlement.models import Account, Hold
+
+
+@dataclass(frozen=True)
+class Amended:
+    order: Order
+    fills: list[Trade]
+
+
+def order_get(*, participant: Participant, order_id: int) -> Order:
+    """The participant's own order; another's is NotFound (no hint it exists)."""
+    order = Order.objects.filter(pk=order_id, participant=participant).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def order_cancel(*, participant: Participant, order_id: int) -> Order:
+    """Entry point: cancel an open order and release its hold or bond."""
+    return run_durable(_cancel, participant=participant, order_id=order_id,
+                       now=timezone.now())
+
+
+def _cancel(*, participant: Participant, order_id: int, now: datetime) -> Order:
+    order = order_get(participant=participant, order_id=order_id)
+    instrument = instrument_for_update(order.instrument_id)
+    order.refresh_from_db()
+    if not order.is_open:
+        raise OrderNotOpen(f"Order {order_id} is {order.status}.")
+    command_run(
+        instrument, now, lambda book: book.cancel(order.pk, codec.instant(now)),
+        caused_by_id=participant.user_id, orders={order.pk: order},
+    )
+    if order.status == Order.Status.EXPIRED:
+        raise OrderNotOpen(f"Order {order_id} had expired.")
+    return order
+
+
+def orders_cancel_all(
+    *, participant: Participant, instrument: str | None = None, side: str | None = None
+) -> list[int]:
+    """Entry point: cancel the participant's open orders, one transaction per
+    instrument. Returns the ids cancelled."""
+    open_orders = Order.objects.filter(
+        participant=participant, status__in=Order.OPEN_STATUSES
+    )
+    if instrument is not None:
+        open_orders = open_orders.filter(instrument__symbol=instrument)
+    if side is not None:
+        open_orders = open_orders.filter(side=side)
+    cancelled: list[int] = []
+    for instrument_id in sorted(set(open_orders.values_list("instrument_id", flat=True))):
+        cancelled += run_durable(
+            _cancel_all_in, participant=participant, instrument_id=instrument_id,
+            side=side, now=timezone.now(),
+        )
+    return sorted(cancelled)
+
+
+def _cancel_all_in(
+    *, participant: Participant, instrument_id: int, side: str | None, now: datetime
+) -> list[int]:
+    instrument = instrument_for_update(instrument_id)
+    engine_side = None if side is None else codec.SIDES[side]
+    command = command_run(
+        instrument, now,
+        lambda book: book.cancel_all(participant.pk, codec.instant(now), engine_side),
+        caused_by_id=participant.user_id,
+    )
+    return [
+        o.pk for o in command.orders.values()
+        if o.status == Order.Status.CANCELLED and o.participant_id == participant.pk
+    ]
+
+
+def order_amend(
+    *, participant: Participant, order_id: int, price: Decimal | None = None,
+    quantity: Decimal | None = None,
+) -> Amended:
+    """Entry point: amend a resting limit order. `quantity` is the new total (> what
+    is filled). A new price or a larger quantity loses priority and is checked again
+    (band, hold, bond, capacity, post-only); it may then trade as a taker."""
+    if price is None and quantity is None:
+        raise InvalidOrder("Send a new price, a new quantity, or both.",
+                           fields={"price": ["Nothing to amend."]})
+    return run_durable(_amend, participant=participant, order_id=order_id,
+                       price=price, quantity=quantity, now=timezone.now())
+
+
+def _amend(*, participant, order_id, price, quantity, now) -> Amended:
+    order = order_get(participant=participant, order_id=order_id)
+    instrument = instrument_for_update(order.instrument_id)
+    order.refresh_from_db()
+    if not order.is_open or order.type != Order.Type.LIMIT:
+        raise OrderNotOpen(f"Order {order_id} is not a resting limit order.")
+    if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
+        raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
+    new_price = order.price if price is None else price
+    new_total = order.quantity if quantity is None else quantity
+    codec.steps(new_price, instrument.tick_size, "price")
+    codec.steps(new_total, instrument.lot_size, "quantity")
+    if new_total <= order.filled_quantity:
+        raise InvalidOrder(
+            f"The new quantity must exceed what is filled ({order.filled_quantity}).",
+            fields={"quantity": ["Must exceed the filled quantity."]},
+        )
+    if new_price != order.price:
+        bands.band_check(instrument, order.side, new_price, order.region)
+    draft = Order(
+        side=order.side, price=new_price,
+        remaining_quantity=new_total - order.filled_quantity,
+    )
+    if order.side == Order.Side.SELL and new_total > order.quantity:
+        cluster = cluster_for_update(order.cluster_id)
+        factor = capacity.factor_for(cluster=cluster, instrument=instrument)
+        capacity.capacity_check(
+            cluster=cluster, instrument=instrument, exclude_order=order.pk,
+            chips=committed_chips(new_total, factor, instrument.hours),
+        )
+    _check_more_funds(order, draft, instrument)
+    ticks = codec.steps(new_price, instrument.tick_size, "price")
+    lots = codec.steps(draft.remaining_quantity, instrument.lot_size, "quantity")
+    command = command_run(
+        instrument, now,
+        lambda book: book.amend(order.pk, codec.instant(now), price=ticks, remaining=lots),
+        caused_by_id=participant.user_id, orders={order.pk: order},
+    )
+    if order.status == Order.Status.EXPIRED:
+        raise OrderNotOpen(f"Order {order_id} had expired.")
+    return Amended(order, command.trades)
+
+
+def _check_more_funds(order: Order, draft: Order, instrument: Instrument) -> None:
+    """An amend that needs a larger hold or bond must find the difference available."""
+    kind = Hold.Kind.ORDER if order.side == Order.Side.BUY else Hold.Kind.BOND
+    current = Hold.objects.filter(kind=kind, reference=f"order:{order.pk}").values_list(
+        "amount", flat=True
+    ).first() or Decimal(0)
+    extra = order_need(draft, instrument) - current
+    if extra <= 0:
+        return
+    available = Account.objects.filter(
+        participant_id=order.participant_id, kind=Account.Kind.AVAILABLE
+    ).values_list("balance", flat=True).first() or Decimal(0)
+    if extra > available:
+        raise InsufficientFunds(
+            f"The amended order needs {extra} CNY more; {available} CNY is available."
+        )

@@ -1,0 +1,145 @@
+"""What a client asks for, as plain data, and the checks that need no lock.
+
+The API's and the web's input serializers/forms parse types; these functions check
+references and combinations (a 400 with `fields`) and roles (a 403), and normalize the
+request into the form that is hashed for `client_order_id` idempotency.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from exchange.exceptions import InvalidOrder, PermissionDenied
+from exchange.models import Instrument, Order
+from market.models import Cluster, Participant, Region, SoftwareStack
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    instrument: str
+    side: str
+    quantity: Decimal
+    type: str = "limit"
+    time_in_force: str = "GTC"
+    post_only: bool = False
+    price: Decimal | None = None
+    client_order_id: str | None = None
+    expires_at: datetime | None = None
+    cluster: int | None = None
+    region: str | None = None
+    constraints: dict | None = field(default=None, hash=False)
+
+    def digest(self) -> str:
+        """A stable hash of the body, for `client_order_id` replay detection."""
+        body = asdict(self)
+        body["constraints"] = body["constraints"] or None
+        return hashlib.sha256(
+            json.dumps(body, sort_keys=True, default=str).encode()
+        ).hexdigest()
+
+
+def _bad(field_name: str, message: str) -> InvalidOrder:
+    return InvalidOrder(message, fields={field_name: [message]})
+
+
+def check_combination(req: OrderRequest, now: datetime) -> None:
+    """Order type, time in force, post-only and expiry must make sense together."""
+    market = req.type == Order.Type.MARKET
+    if market and req.time_in_force not in ("IOC", "FOK"):
+        raise _bad("time_in_force", "A market order is IOC or FOK.")
+    if market and req.post_only:
+        raise _bad("post_only", "A market order cannot be post-only.")
+    if req.post_only and req.time_in_force in ("IOC", "FOK"):
+        raise _bad("post_only", "A post-only order must be able to rest (GTC or GTD).")
+    if not market and req.price is None:
+        raise _bad("price", "A limit order needs a price.")
+    if req.price is not None and req.price <= 0:
+        raise _bad("price", "The price must be positive.")
+    if req.quantity <= 0:
+        raise _bad("quantity", "The quantity must be positive.")
+    if req.time_in_force == "GTD":
+        if req.expires_at is None:
+            raise _bad("expires_at", "A GTD order needs expires_at.")
+        if req.expires_at <= now:
+            raise _bad("expires_at", "expires_at must be in the future.")
+    elif req.expires_at is not None:
+        raise _bad("expires_at", "Only GTD orders take expires_at.")
+
+
+def check_role(participant: Participant, side: str) -> None:
+    if side == Order.Side.BUY and not participant.is_buyer:
+        raise PermissionDenied("Only buyers can place buy orders.")
+    if side == Order.Side.SELL and not participant.is_seller:
+        raise PermissionDenied("Only sellers can place sell orders.")
+
+
+def instrument_get(symbol: str) -> Instrument:
+    instrument = Instrument.objects.filter(symbol=symbol).first()
+    if instrument is None:
+        raise _bad("instrument", f"Unknown instrument {symbol!r}.")
+    return instrument
+
+
+def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
+    if req.cluster is None:
+        raise _bad("cluster", "A sell order names one of your clusters.")
+    if req.region is not None or req.constraints:
+        raise _bad("region", "Sells take their region from the cluster; no constraints.")
+    cluster = (
+        Cluster.objects.select_related("region", "chip__stack")
+        .filter(pk=req.cluster, participant=participant)
+        .first()
+    )
+    if cluster is None:
+        raise _bad("cluster", f"You have no cluster {req.cluster}.")
+    return cluster
+
+
+def buy_origin(req: OrderRequest, participant: Participant) -> Region:
+    if req.cluster is not None:
+        raise _bad("cluster", "Buy orders do not take a cluster.")
+    if req.region is None:
+        return participant.home_region
+    region = Region.objects.filter(code=req.region).first()
+    if region is None:
+        raise _bad("region", f"Unknown region {req.region!r}.")
+    return region
+
+
+def constraints_resolve(raw: dict | None) -> dict:
+    """Validate a buy's constraints and resolve `regions` x `residency_zone` into the
+    set of regions the engine checks (both must hold)."""
+    raw = dict(raw or {})
+    out: dict = {}
+    stacks = raw.get("stacks")
+    if stacks is not None:
+        known = set(SoftwareStack.objects.filter(code__in=stacks).values_list("code", flat=True))
+        unknown = sorted(set(stacks) - known)
+        if not stacks or unknown:
+            raise _bad("constraints", f"Unknown or empty stacks: {unknown or '[]'}.")
+        out["stacks"] = sorted(set(stacks))
+    regions = raw.get("regions")
+    zone = raw.get("residency_zone")
+    resolved: set[str] | None = None
+    if regions is not None:
+        known = set(Region.objects.filter(code__in=regions).values_list("code", flat=True))
+        unknown = sorted(set(regions) - known)
+        if not regions or unknown:
+            raise _bad("constraints", f"Unknown or empty regions: {unknown or '[]'}.")
+        out["regions"] = sorted(set(regions))
+        resolved = set(regions)
+    if zone is not None:
+        in_zone = set(Region.objects.filter(residency_zone=zone).values_list("code", flat=True))
+        if not in_zone:
+            raise _bad("constraints", f"Unknown residency zone {zone!r}.")
+        out["residency_zone"] = zone
+        resolved = in_zone if resolved is None else resolved & in_zone
+    if resolved is not None:
+        out["resolved_regions"] = sorted(resolved)
+    if raw.get("max_latency_ms") is not None:
+        out["max_latency_ms"] = raw["max_latency_ms"]
+    if raw.get("min_green_share") is not None:
+        out["min_green_share"] = str(raw["min_green_share"])
+    return out
