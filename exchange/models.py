@@ -270,10 +270,11 @@ class Trade(models.Model):
             models.UniqueConstraint(
                 fields=["instrument", "sequence"], name="trade_unique_sequence"
             ),
+            # all_in = price + surcharge is checked by reconcile: SQLite would
+            # compare the decimals as floats.
             models.CheckConstraint(
-                condition=Q(quantity__gt=0)
-                & Q(all_in_price=F("price") + F("surcharge")),
-                name="trade_consistent",
+                condition=Q(quantity__gt=0, price__gt=0, surcharge__gte=0),
+                name="trade_positive",
             ),
         ]
         indexes = [models.Index(fields=["instrument", "-executed_at"])]

@@ -1,0 +1,84 @@
+"""Invariants that join the book and the ledger: holds follow orders, trades have
+obligations, sequences are gapless. Read-only; see `manage.py reconcile`."""
+
+from django.db.models import Count, Max
+
+from exchange.models import Instrument, Order, OrderEvent, Trade
+from exchange.services.apply import order_need
+from settlement import reconcile as ledger
+from settlement.models import Hold, Obligation
+
+
+def holds_follow_orders() -> list[str]:
+    """No hold left on a finished order; every open order holds what it needs."""
+    holds = {
+        h.reference: h
+        for h in Hold.objects.filter(kind__in=[Hold.Kind.ORDER, Hold.Kind.BOND])
+    }
+    out = []
+    for order in Order.objects.select_related("instrument").iterator():
+        hold = holds.get(f"order:{order.pk}")
+        if order.is_open:
+            need = order_need(order, order.instrument)
+            if hold is None or hold.status != Hold.Status.OPEN or hold.amount != need:
+                out.append(f"open order {order.pk} needs {need}, holds {hold}")
+        elif hold is not None and hold.status == Hold.Status.OPEN:
+            out.append(f"order {order.pk} is {order.status} but its hold is open")
+    return out
+
+
+def trades_have_obligations() -> list[str]:
+    have = set(Obligation.objects.values_list("trade_id", flat=True))
+    return [f"trade {t} has no settlement obligation"
+            for t in Trade.objects.values_list("pk", flat=True) if t not in have]
+
+
+def trades_consistent() -> list[str]:
+    return [
+        f"trade {pk}: all-in {all_in} != {price} + {surcharge}"
+        for pk, price, surcharge, all_in in Trade.objects.values_list(
+            "pk", "price", "surcharge", "all_in_price"
+        ).iterator()
+        if price + surcharge != all_in
+    ]
+
+
+def settled_instruments_settled() -> list[str]:
+    out = []
+    for inst in Instrument.objects.filter(state=Instrument.State.SETTLED):
+        pending = Obligation.objects.filter(instrument=inst.symbol).exclude(
+            status=Obligation.Status.SETTLED
+        ).count()
+        if pending:
+            out.append(f"{inst.symbol} is settled with {pending} unsettled trades")
+    return out
+
+
+def sequences_gapless() -> list[str]:
+    stats = {
+        r["instrument_id"]: r
+        for r in OrderEvent.objects.values("instrument_id")
+        .annotate(n=Count("id"), top=Max("sequence")).order_by()
+    }
+    out = []
+    for inst in Instrument.objects.only("pk", "symbol", "sequence"):
+        s = stats.get(inst.pk, {"n": 0, "top": 0})
+        if not s["n"] == (s["top"] or 0) == inst.sequence:
+            out.append(f"{inst.symbol}: {s['n']} events, last {s['top']}, "
+                       f"instrument at {inst.sequence}")
+    return out
+
+
+CHECKS = [
+    *ledger.CHECKS,
+    ("no hold on a finished order; open orders hold what they need", holds_follow_orders),
+    ("every trade has a settlement obligation", trades_have_obligations),
+    ("every trade's all-in price is its price plus surcharge", trades_consistent),
+    ("every trade of a settled instrument is settled", settled_instruments_settled),
+    ("event sequences are gapless", sequences_gapless),
+]
+
+
+def reconcile() -> list[tuple[str, list[str]]]:
+    """Run every check; returns (name, failures) pairs."""
+    return [(name, check()) for name, check in CHECKS]

@@ -1,0 +1,120 @@
+"""Ledger invariants, checked from the stored rows (read-only). Each check returns a
+list of human-readable failures; empty means it holds."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from settlement.models import Account, Hold, JournalEntry, Obligation, Posting
+
+ZERO = Decimal(0)
+
+
+def _sums(key: str) -> dict:
+    """Sum of posting amounts per `key`, exactly. PostgreSQL sums numerics exactly;
+    SQLite sums decimals as floats, so there we add them up in Python."""
+    if connection.vendor == "postgresql":
+        return dict(
+            Posting.objects.values_list(key).annotate(t=Sum("amount")).order_by()
+        )
+    sums: dict = defaultdict(lambda: ZERO)
+    for k, amount in Posting.objects.values_list(key, "amount").iterator():
+        sums[k] += amount
+    return sums
+
+
+def entries_balance() -> list[str]:
+    bad = sorted((e, t) for e, t in _sums("entry_id").items() if t != 0)
+    return [f"journal entry {e} sums to {t}" for e, t in bad[:50]]
+
+
+def postings_sum_to_zero() -> list[str]:
+    total = sum(_sums("entry_id").values(), ZERO)
+    return [] if total == 0 else [f"all postings sum to {total}, not 0"]
+
+
+def balances_match_postings() -> list[str]:
+    sums = _sums("account_id")
+    return [
+        f"{a} stores {a.balance} but its postings sum to {sums.get(a.pk, ZERO)}"
+        for a in Account.objects.all()
+        if a.balance != sums.get(a.pk, ZERO)
+    ]
+
+
+def no_negative_balances() -> list[str]:
+    bad = Account.objects.filter(balance__lt=0).exclude(kind=Account.Kind.EXTERNAL)
+    return [f"{a} is negative: {a.balance}" for a in bad]
+
+
+def holds_match_accounts() -> list[str]:
+    """held = open order holds; bond = open sell bonds + trade bonds, per participant."""
+    want: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for pid, kind, amount in Hold.objects.filter(status=Hold.Status.OPEN).values_list(
+        "participant_id", "kind", "amount"
+    ):
+        account = Account.Kind.HELD if kind == Hold.Kind.ORDER else Account.Kind.BOND
+        want[pid, account] += amount
+    have = {
+        (a.participant_id, a.kind): a.balance
+        for a in Account.objects.filter(kind__in=[Account.Kind.HELD, Account.Kind.BOND])
+    }
+    return [
+        f"participant {pid} {kind}: account {have.get((pid, kind), ZERO)}, holds "
+        f"{want.get((pid, kind), ZERO)}"
+        for pid, kind in sorted(set(want) | set(have))
+        if have.get((pid, kind), ZERO) != want.get((pid, kind), ZERO)
+    ]
+
+
+def escrow_matches_obligations() -> list[str]:
+    want: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for o in Obligation.objects.exclude(status=Obligation.Status.SETTLED).only(
+        "instrument", "escrow_amount", "buyer_fee_escrowed"
+    ):
+        want[o.instrument] += o.escrow_amount + o.buyer_fee_escrowed
+    have = dict(
+        Account.objects.filter(kind=Account.Kind.ESCROW).values_list("instrument", "balance")
+    )
+    return [
+        f"escrow:{i} holds {have.get(i, ZERO)}, unsettled trades {want.get(i, ZERO)}"
+        for i in sorted(set(want) | set(have))
+        if have.get(i, ZERO) != want.get(i, ZERO)
+    ]
+
+
+def settled_exactly_once() -> list[str]:
+    settles = dict(
+        JournalEntry.objects.filter(kind="settle").values_list("reference")
+        .annotate(n=Count("id")).order_by()
+    )
+    out = []
+    for o in Obligation.objects.only("trade_id", "status"):
+        n = settles.get(f"trade:{o.trade_id}", 0)
+        expected = 1 if o.status == Obligation.Status.SETTLED else 0
+        if n != expected:
+            out.append(f"trade {o.trade_id} ({o.status}) has {n} settlement entries")
+    trade_bonds = Hold.objects.filter(
+        Q(kind=Hold.Kind.TRADE_BOND, status=Hold.Status.OPEN)
+    ).values_list("reference", flat=True)
+    settled = {
+        f"trade:{t}"
+        for t in Obligation.objects.filter(status=Obligation.Status.SETTLED)
+        .values_list("trade_id", flat=True)
+    }
+    out += [f"{ref} is settled but its bond is still held" for ref in trade_bonds
+            if ref in settled]
+    return out
+
+
+CHECKS = [
+    ("every journal entry sums to zero", entries_balance),
+    ("all postings sum to zero", postings_sum_to_zero),
+    ("each stored balance equals the sum of its postings", balances_match_postings),
+    ("no participant balance is negative", no_negative_balances),
+    ("held and bond equal their open holds", holds_match_accounts),
+    ("escrow equals the unsettled trades", escrow_matches_obligations),
+    ("each trade settles exactly once", settled_exactly_once),
+]
