@@ -8,6 +8,7 @@ what guarantee progress; redelivery only makes it sooner.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,6 +23,21 @@ app.conf.update(
     timezone="Asia/Shanghai",
     beat_schedule={
         "heartbeat": {"task": "market.tasks.heartbeat", "schedule": 5.0},
+        "list-instruments": {
+            "task": "exchange.tasks.instruments_list",
+            "schedule": 300,
+        },
+        "expire-orders": {"task": "exchange.tasks.orders_expire", "schedule": 5.0},
+        "close-gates": {"task": "exchange.tasks.instruments_close", "schedule": 10.0},
+        "settlement-sweep": {
+            "task": "settlement.tasks.settlement_sweep",
+            "schedule": 60.0,
+        },
+        "mark-settled": {"task": "exchange.tasks.instruments_settle", "schedule": 60.0},
+        "reconcile-nightly": {
+            "task": "exchange.tasks.reconcile",
+            "schedule": crontab(hour=3, minute=30),
+        },
     },
 )
 app.autodiscover_tasks()

@@ -210,6 +210,18 @@ HEARTBEAT_MAX_AGE_SECONDS = 30
 
 # --- Exchange ---------------------------------------------------------------------
 EXCHANGE_LIST_DAYS_AHEAD = env.int("EXCHANGE_LIST_DAYS_AHEAD", default=3)
+# Opening prices (CNY per SCU-h) of a profile's first listing, before any trade gives
+# one: near market rents (an A100-hour at 8 to 12 CNY, see shared/refdata/README.md).
+EXCHANGE_OPENING_PRICES = env.dict(
+    "EXCHANGE_OPENING_PRICES",
+    default={
+        "train": "10.00",
+        "infer": "9.00",
+        "hpc": "12.00",
+        "render": "7.00",
+        "cpu": "0.60",
+    },
+)
 EXCHANGE_API_THROTTLE_RATE = env.str("EXCHANGE_API_THROTTLE_RATE", default="50/s")
 
 LOGGING = {

@@ -7,7 +7,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 from django.db import OperationalError, transaction
 
@@ -16,8 +15,6 @@ from exchange import books
 ATTEMPTS = 3
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -26,7 +23,7 @@ def _retryable(exc: OperationalError) -> bool:
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
-def run_durable(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+def run_durable[**P, R](fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     """Run `fn` in its own durable transaction, retrying transient conflicts."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -47,7 +44,7 @@ def run_durable(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     raise AssertionError("unreachable")
 
 
-def durable(fn: Callable[P, R]) -> Callable[P, R]:
+def durable[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
     """Decorator form of `run_durable`, for entry points."""
 
     @functools.wraps(fn)

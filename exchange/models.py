@@ -50,16 +50,26 @@ class Instrument(models.Model):
     lot_size = models.DecimalField(_("lot size"), default=Decimal("0.1"), **QTY)
     # None: no band (an operator's special listing, or no trade to anchor one yet).
     price_band_pct = models.DecimalField(
-        _("price band (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("price band (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         default=Decimal(20),
     )
-    opening_price = models.DecimalField(_("opening price"), null=True, blank=True, **PRICE)
+    opening_price = models.DecimalField(
+        _("opening price"), null=True, blank=True, **PRICE
+    )
     reference_price = models.DecimalField(
         _("reference price"), null=True, blank=True, **PRICE
     )
     last_price = models.DecimalField(_("last price"), null=True, blank=True, **PRICE)
-    best_bid = models.DecimalField(_("best bid (all-in)"), null=True, blank=True, **PRICE)
-    best_ask = models.DecimalField(_("best ask (at site)"), null=True, blank=True, **PRICE)
+    best_bid = models.DecimalField(
+        _("best bid (all-in)"), null=True, blank=True, **PRICE
+    )
+    best_ask = models.DecimalField(
+        _("best ask (at site)"), null=True, blank=True, **PRICE
+    )
     bond_rate = models.DecimalField(
         _("bond rate"), max_digits=5, decimal_places=4, default=Decimal("0.10")
     )
@@ -93,7 +103,8 @@ class Instrument(models.Model):
                 name="instrument_window_positive",
             ),
             models.CheckConstraint(
-                condition=Q(tick_size__gt=0, lot_size__gt=0), name="instrument_grid_positive"
+                condition=Q(tick_size__gt=0, lot_size__gt=0),
+                name="instrument_grid_positive",
             ),
             models.CheckConstraint(
                 condition=Q(maker_fee_bps__lte=1000, taker_fee_bps__lte=1000),
@@ -146,7 +157,9 @@ class Order(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.PARTIALLY_FILLED)
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="orders"
+    )
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="orders"
     )
@@ -167,7 +180,8 @@ class Order(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
     cancel_reason = models.CharField(_("cancel reason"), max_length=32, blank=True)
-    client_order_id = models.CharField(
+    # NULL, not "": unique per participant only when the client gave one.
+    client_order_id = models.CharField(  # noqa: DJ001
         _("client order id"), max_length=64, null=True, blank=True
     )
     request_hash = models.CharField(max_length=64, blank=True)
@@ -243,8 +257,12 @@ class Trade(models.Model):
         BUY = "buy", _("buy")
         SELL = "sell", _("sell")
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="trades")
-    buy_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buy_trades")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="trades"
+    )
+    buy_order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="buy_trades"
+    )
     sell_order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="sell_trades"
     )
@@ -254,7 +272,9 @@ class Trade(models.Model):
     surcharge = models.DecimalField(_("network surcharge"), **PRICE)
     all_in_price = models.DecimalField(_("all-in price"), **PRICE)
     quantity = models.DecimalField(_("quantity (SCU-h)"), **QTY)
-    aggressor = models.CharField(_("aggressor"), max_length=4, choices=Aggressor.choices)
+    aggressor = models.CharField(
+        _("aggressor"), max_length=4, choices=Aggressor.choices
+    )
     buyer_fee = models.DecimalField(_("buyer fee"), **MONEY)
     seller_fee = models.DecimalField(_("seller fee"), **MONEY)
     sell_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
@@ -293,7 +313,9 @@ class OrderEvent(models.Model):
         EXPIRED = "expired", _("expired")
         AMENDED = "amended", _("amended")
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="events")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="events"
+    )
     sequence = models.BigIntegerField(validators=[MinValueValidator(1)])
     kind = models.CharField(max_length=16, choices=Kind.choices)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")

@@ -50,7 +50,7 @@ def no_negative_balances() -> list[str]:
 
 
 def holds_match_accounts() -> list[str]:
-    """held = open order holds; bond = open sell bonds + trade bonds, per participant."""
+    """Per participant: held = open order holds; bond = sell and trade bonds."""
     want: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for pid, kind, amount in Hold.objects.filter(status=Hold.Status.OPEN).values_list(
         "participant_id", "kind", "amount"
@@ -76,7 +76,9 @@ def escrow_matches_obligations() -> list[str]:
     ):
         want[o.instrument] += o.escrow_amount + o.buyer_fee_escrowed
     have = dict(
-        Account.objects.filter(kind=Account.Kind.ESCROW).values_list("instrument", "balance")
+        Account.objects.filter(kind=Account.Kind.ESCROW).values_list(
+            "instrument", "balance"
+        )
     )
     return [
         f"escrow:{i} holds {have.get(i, ZERO)}, unsettled trades {want.get(i, ZERO)}"
@@ -87,8 +89,10 @@ def escrow_matches_obligations() -> list[str]:
 
 def settled_exactly_once() -> list[str]:
     settles = dict(
-        JournalEntry.objects.filter(kind="settle").values_list("reference")
-        .annotate(n=Count("id")).order_by()
+        JournalEntry.objects.filter(kind="settle")
+        .values_list("reference")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     out = []
     for o in Obligation.objects.only("trade_id", "status"):
@@ -101,11 +105,15 @@ def settled_exactly_once() -> list[str]:
     ).values_list("reference", flat=True)
     settled = {
         f"trade:{t}"
-        for t in Obligation.objects.filter(status=Obligation.Status.SETTLED)
-        .values_list("trade_id", flat=True)
+        for t in Obligation.objects.filter(
+            status=Obligation.Status.SETTLED
+        ).values_list("trade_id", flat=True)
     }
-    out += [f"{ref} is settled but its bond is still held" for ref in trade_bonds
-            if ref in settled]
+    out += [
+        f"{ref} is settled but its bond is still held"
+        for ref in trade_bonds
+        if ref in settled
+    ]
     return out
 
 

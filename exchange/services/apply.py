@@ -34,11 +34,14 @@ def order_need(order: Order, instrument: Instrument) -> Decimal:
     """What an open order's remaining quantity must have set aside."""
     if order.side == Order.Side.BUY:
         return money.buy_hold(
-            quantity=order.remaining_quantity, limit=order.price,
-            maker_bps=instrument.maker_fee_bps, taker_bps=instrument.taker_fee_bps,
+            quantity=order.remaining_quantity,
+            limit=order.price,
+            maker_bps=instrument.maker_fee_bps,
+            taker_bps=instrument.taker_fee_bps,
         )
     return money.sell_bond(
-        quantity=order.remaining_quantity, price=order.price,
+        quantity=order.remaining_quantity,
+        price=order.price,
         bond_rate=instrument.bond_rate,
     )
 
@@ -84,8 +87,10 @@ class Command:
     def _log(self, event, order_id: int) -> None:
         self._events.append(
             OrderEvent(
-                instrument=self.instrument, sequence=event.seq,
-                kind=codec.EVENT_KINDS[type(event)], order_id=order_id,
+                instrument=self.instrument,
+                sequence=event.seq,
+                kind=codec.EVENT_KINDS[type(event)],
+                order_id=order_id,
                 data=codec.event_json(event),
             )
         )
@@ -93,12 +98,16 @@ class Command:
     def _hold_now(self, order: Order, cause: int) -> None:
         """Set the hold to the order's need at once: fills that follow draw on it."""
         setter = (
-            settlement.buy_hold_set if order.side == Order.Side.BUY
+            settlement.buy_hold_set
+            if order.side == Order.Side.BUY
             else settlement.sell_bond_set
         )
         setter(
-            self.batch, participant_id=order.participant_id, order_id=order.pk,
-            instrument=self.instrument.symbol, amount=order_need(order, self.instrument),
+            self.batch,
+            participant_id=order.participant_id,
+            order_id=order.pk,
+            instrument=self.instrument.symbol,
+            amount=order_need(order, self.instrument),
             cause=f"{self.instrument.symbol}#{cause}",
         )
 
@@ -131,30 +140,52 @@ class Command:
         seller_bps = inst.maker_fee_bps if buyer_is_taker else inst.taker_fee_bps
         all_in = price + surcharge
         trade = Trade.objects.create(
-            instrument=inst, buy_order=buy, sell_order=sell,
-            buyer_id=buy.participant_id, seller_id=sell.participant_id,
-            price=price, surcharge=surcharge, all_in_price=all_in, quantity=quantity,
+            instrument=inst,
+            buy_order=buy,
+            sell_order=sell,
+            buyer_id=buy.participant_id,
+            seller_id=sell.participant_id,
+            price=price,
+            surcharge=surcharge,
+            all_in_price=all_in,
+            quantity=quantity,
             aggressor=Trade.Aggressor.BUY if buyer_is_taker else Trade.Aggressor.SELL,
             buyer_fee=money.fee(money.money(quantity * all_in), buyer_bps),
             seller_fee=money.fee(money.money(quantity * price), seller_bps),
-            sell_region_id=sell.region_id, buy_region_id=buy.region_id,
-            sequence=event.seq, executed_at=self.now,
+            sell_region_id=sell.region_id,
+            buy_region_id=buy.region_id,
+            sequence=event.seq,
+            executed_at=self.now,
         )
         self.trades.append(trade)
-        self._obligations.append(settlement.fill_record(self.batch, settlement.Fill(
-            trade_id=trade.pk, instrument=inst.symbol, buyer_id=buy.participant_id,
-            seller_id=sell.participant_id, buy_order_id=buy.pk, sell_order_id=sell.pk,
-            quantity=quantity, price=price, surcharge=surcharge,
-            buyer_fee_bps=buyer_bps, seller_fee_bps=seller_bps,
-            bond_amount=money.trade_bond(
-                quantity=quantity, price=sell.price, bond_rate=inst.bond_rate
-            ),
-            delivery_start=inst.delivery_start, delivery_end=inst.delivery_end,
-            report_deadline=inst.report_deadline_at,
-            confirm_deadline=inst.confirm_deadline_at,
-        )))
+        self._obligations.append(
+            settlement.fill_record(
+                self.batch,
+                settlement.Fill(
+                    trade_id=trade.pk,
+                    instrument=inst.symbol,
+                    buyer_id=buy.participant_id,
+                    seller_id=sell.participant_id,
+                    buy_order_id=buy.pk,
+                    sell_order_id=sell.pk,
+                    quantity=quantity,
+                    price=price,
+                    surcharge=surcharge,
+                    buyer_fee_bps=buyer_bps,
+                    seller_fee_bps=seller_bps,
+                    bond_amount=money.trade_bond(
+                        quantity=quantity, price=sell.price, bond_rate=inst.bond_rate
+                    ),
+                    delivery_start=inst.delivery_start,
+                    delivery_end=inst.delivery_end,
+                    report_deadline=inst.report_deadline_at,
+                    confirm_deadline=inst.confirm_deadline_at,
+                ),
+            )
+        )
         for order, remaining, unit_price in (
-            (buy, event.buy_remaining, all_in), (sell, event.sell_remaining, price)
+            (buy, event.buy_remaining, all_in),
+            (sell, event.sell_remaining, price),
         ):
             order.filled_quantity += quantity
             order.filled_value += money.money(quantity * unit_price)
@@ -193,23 +224,35 @@ class Command:
                 self._hold_now(order, cause)
             else:
                 settlement.order_release(
-                    self.batch, side=order.side, participant_id=order.participant_id,
-                    order_id=order.pk, instrument=inst.symbol,
+                    self.batch,
+                    side=order.side,
+                    participant_id=order.participant_id,
+                    order_id=order.pk,
+                    instrument=inst.symbol,
                     cause=f"{inst.symbol}#{cause}",
                 )
             if order.side == Order.Side.SELL:
                 order.committed_chips = committed_chips(
                     order.filled_quantity + order.remaining_quantity,
-                    self._factor(order), inst.hours,
+                    self._factor(order),
+                    inst.hours,
                 )
         self.batch.commit()
         settlement.obligations_save(self._obligations)
         Order.objects.bulk_update(
             [self.orders[i] for i in self._touched],
             [
-                "price", "quantity", "filled_quantity", "remaining_quantity",
-                "filled_value", "status", "cancel_reason", "sequence", "committed_chips",
-                "placed_through", "updated_at",
+                "price",
+                "quantity",
+                "filled_quantity",
+                "remaining_quantity",
+                "filled_value",
+                "status",
+                "cancel_reason",
+                "sequence",
+                "committed_chips",
+                "placed_through",
+                "updated_at",
             ],
         )
         OrderEvent.objects.bulk_create(self._events)
@@ -218,8 +261,13 @@ class Command:
         inst.best_bid = None if best_bid is None else best_bid * inst.tick_size
         inst.best_ask = None if best_ask is None else best_ask * inst.tick_size
         inst.save(
-            update_fields=["sequence", "last_price", "reference_price", "best_bid",
-                           "best_ask"]
+            update_fields=[
+                "sequence",
+                "last_price",
+                "reference_price",
+                "best_bid",
+                "best_ask",
+            ]
         )
 
     def _factor(self, order: Order) -> Decimal:
@@ -252,7 +300,9 @@ def command_run(
     events = engine_call(book)
     if len(events) == 1 and isinstance(events[0], engine.Rejected):
         raise rejection_error(events[0].code)
-    command = Command(instrument=instrument, book=book, now=now, caused_by_id=caused_by_id)
+    command = Command(
+        instrument=instrument, book=book, now=now, caused_by_id=caused_by_id
+    )
     command.orders.update(orders or {})
     command.apply(events)
     command.finish()

@@ -37,13 +37,14 @@ def side_limits(
     return lo, hi + max_surcharge_into(instrument, origin)
 
 
-def band_check(instrument: Instrument, side: str, price: Decimal, origin: Region) -> None:
+def band_check(
+    instrument: Instrument, side: str, price: Decimal, origin: Region
+) -> None:
     limits = side_limits(instrument, side, origin)
     if limits is not None and not limits[0] <= price <= limits[1]:
         basis = "all-in" if side == Order.Side.BUY else "at the site"
         raise PriceOutOfBand(
-            f"{price} is outside the price band [{limits[0]}, {limits[1]}] "
-            f"({basis}).",
+            f"{price} is outside the price band [{limits[0]}, {limits[1]}] ({basis}).",
             fields={"price": [f"Must lie in [{limits[0]}, {limits[1]}]."]},
         )
 

@@ -27,7 +27,11 @@ def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
 
 
 def peak_commitment(
-    *, cluster: Cluster, start: datetime, end: datetime, exclude_order: int | None = None
+    *,
+    cluster: Cluster,
+    start: datetime,
+    end: datetime,
+    exclude_order: int | None = None,
 ) -> Decimal:
     """The most chips the cluster's sells commit at any instant of [start, end)."""
     rows = list(
@@ -38,8 +42,9 @@ def peak_commitment(
             instrument__delivery_end__gt=start,
         )
         .exclude(pk=exclude_order)
-        .values_list("committed_chips", "instrument__delivery_start",
-                     "instrument__delivery_end")
+        .values_list(
+            "committed_chips", "instrument__delivery_start", "instrument__delivery_end"
+        )
     )
     # The sum of overlapping windows only grows at a window's start, so checking the
     # new window's start and every start inside it finds the peak.
@@ -51,13 +56,18 @@ def peak_commitment(
 
 
 def capacity_check(
-    *, cluster: Cluster, instrument: Instrument, chips: Decimal,
+    *,
+    cluster: Cluster,
+    instrument: Instrument,
+    chips: Decimal,
     exclude_order: int | None = None,
 ) -> None:
     """Raise InsufficientCapacity unless `chips` more fit in the cluster for the
     instrument's window. Caller holds the cluster's row lock."""
     used = peak_commitment(
-        cluster=cluster, start=instrument.delivery_start, end=instrument.delivery_end,
+        cluster=cluster,
+        start=instrument.delivery_start,
+        end=instrument.delivery_end,
         exclude_order=exclude_order,
     )
     if used + chips > cluster.count:

@@ -9,8 +9,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from exchange import codec
@@ -23,6 +23,7 @@ from market import selectors as market_selectors
 from market.models import WorkloadProfile
 from settlement import services as settlement_services
 from settlement.models import Obligation
+from settlement.tasks import due_obligations
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_BAND_PCT = Decimal(20)
@@ -33,26 +34,37 @@ def _day_symbol(profile: WorkloadProfile, start: datetime) -> str:
 
 
 def instrument_create(
-    *, profile: WorkloadProfile, delivery_start: datetime, hours: int,
-    symbol: str | None = None, opening_price: Decimal | None = None,
-    price_band_pct: Decimal | None = DEFAULT_BAND_PCT, automatic: bool = False,
+    *,
+    profile: WorkloadProfile,
+    delivery_start: datetime,
+    hours: int,
+    symbol: str | None = None,
+    opening_price: Decimal | None = None,
+    price_band_pct: Decimal | None = DEFAULT_BAND_PCT,
+    automatic: bool = False,
 ) -> Instrument:
     """List an instrument bound to the tables in effect now. Runs in the caller's
     transaction; a taken symbol raises InvalidOrder."""
     if hours <= 0 or hours > 24 * 31:
         raise InvalidOrder("hours must be from 1 to 744.", fields={"hours": ["range"]})
     if delivery_start <= timezone.now():
-        raise InvalidOrder("The delivery window must start in the future.",
-                           fields={"delivery_start": ["in the past"]})
-    symbol = symbol or (
-        _day_symbol(profile, delivery_start) if hours == 24
-        else f"{_day_symbol(profile, delivery_start)}T{delivery_start.astimezone(SHANGHAI):%H}H{hours}"
-    )
+        raise InvalidOrder(
+            "The delivery window must start in the future.",
+            fields={"delivery_start": ["in the past"]},
+        )
+    if symbol is None:
+        symbol = _day_symbol(profile, delivery_start)
+        if hours != 24:
+            symbol += f"T{delivery_start.astimezone(SHANGHAI):%H}H{hours}"
     instrument = Instrument(
-        symbol=symbol, profile=profile, delivery_start=delivery_start,
+        symbol=symbol,
+        profile=profile,
+        delivery_start=delivery_start,
         delivery_end=delivery_start + timedelta(hours=hours),
-        gate_closure_at=delivery_start, opening_price=opening_price,
-        reference_price=opening_price, price_band_pct=price_band_pct,
+        gate_closure_at=delivery_start,
+        opening_price=opening_price,
+        reference_price=opening_price,
+        price_band_pct=price_band_pct,
         conversion_table=market_selectors.conversion_table_current(),
         surcharge_table=market_selectors.surcharge_table_current(profile=profile),
         listed_automatically=automatic,
@@ -62,8 +74,9 @@ def instrument_create(
         with transaction.atomic():
             instrument.save()
     except IntegrityError as exc:
-        raise InvalidOrder(f"Symbol {symbol} is taken.",
-                           fields={"symbol": ["taken"]}) from exc
+        raise InvalidOrder(
+            f"Symbol {symbol} is taken.", fields={"symbol": ["taken"]}
+        ) from exc
     return instrument
 
 
@@ -84,14 +97,22 @@ def instruments_list(*, days: int, now: datetime | None = None) -> list[Instrume
 
 def _list_one(*, profile: WorkloadProfile, start: datetime) -> Instrument | None:
     previous = (
-        Instrument.objects.filter(profile=profile, delivery_start__lt=start,
-                                  last_price__isnull=False)
-        .order_by("-delivery_start").first()
+        Instrument.objects.filter(
+            profile=profile, delivery_start__lt=start, last_price__isnull=False
+        )
+        .order_by("-delivery_start")
+        .first()
     )
+    opening = previous.last_price if previous else None
+    if opening is None and profile.code in settings.EXCHANGE_OPENING_PRICES:
+        opening = Decimal(settings.EXCHANGE_OPENING_PRICES[profile.code])
     try:
         return instrument_create(
-            profile=profile, delivery_start=start, hours=24, automatic=True,
-            opening_price=previous.last_price if previous else None,
+            profile=profile,
+            delivery_start=start,
+            hours=24,
+            automatic=True,
+            opening_price=opening,
         )
     except InvalidOrder:
         return None  # listed concurrently
@@ -102,7 +123,8 @@ def orders_expire_run(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = (
         Order.objects.filter(status__in=Order.OPEN_STATUSES, expires_at__lte=now)
-        .values_list("instrument_id", flat=True).distinct()
+        .values_list("instrument_id", flat=True)
+        .distinct()
     )
     count = 0
     for instrument_id in sorted(set(due)):
@@ -120,7 +142,8 @@ def instruments_close_run(*, now: datetime | None = None) -> list[str]:
     """Entry point: at gate closure, cancel what rests and release its holds."""
     now = now or timezone.now()
     due = Instrument.objects.filter(
-        state__in=[Instrument.State.OPEN, Instrument.State.HALTED], gate_closure_at__lte=now
+        state__in=[Instrument.State.OPEN, Instrument.State.HALTED],
+        gate_closure_at__lte=now,
     ).values_list("pk", flat=True)
     return [run_durable(_close, instrument_id=pk, now=now) for pk in sorted(due)]
 
@@ -152,35 +175,37 @@ def _halt(*, instrument_id: int, halted: bool) -> Instrument:
 
 
 def instruments_settle_run(*, now: datetime | None = None) -> list[str]:
-    """Entry point: settle every due trade (one transaction each), then mark closed
-    instruments whose trades are all settled as `settled` and pay the network."""
+    """Entry point: settle every due trade (one transaction each), then mark the
+    instruments whose trades are all settled. Celery does the same in two tasks."""
     now = now or timezone.now()
-    due = Obligation.objects.filter(
-        Q(status=Obligation.Status.CONFIRMED, delivery_end__lte=now)
-        | Q(
-            status__in=[Obligation.Status.PENDING, Obligation.Status.REPORTED],
-            confirm_deadline__lte=now,
-        )
-    ).values_list("trade_id", flat=True)
-    for trade_id in due:
+    for trade_id in due_obligations(now).values_list("trade_id", flat=True):
         run_durable(settlement_services.trade_settle, trade_id=trade_id, now=now)
-    settled = []
-    closed = Instrument.objects.filter(state=Instrument.State.CLOSED, delivery_end__lte=now)
-    for instrument in closed:
-        if run_durable(_mark_settled, instrument_id=instrument.pk, now=now):
-            settled.append(instrument.symbol)
-    return settled
+    return instruments_mark_settled_run(now=now)
 
 
-def _mark_settled(*, instrument_id: int, now: datetime) -> bool:
+def instruments_mark_settled_run(*, now: datetime | None = None) -> list[str]:
+    """Entry point: closed instruments past their window whose trades are all
+    settled become `settled`, and the network operator is paid its surcharges."""
+    now = now or timezone.now()
+    closed = Instrument.objects.filter(
+        state=Instrument.State.CLOSED, delivery_end__lte=now
+    ).values_list("pk", flat=True)
+    return [
+        symbol
+        for pk in closed
+        if (symbol := run_durable(_mark_settled, instrument_id=pk, now=now))
+    ]
+
+
+def _mark_settled(*, instrument_id: int, now: datetime) -> str | None:
     instrument = instrument_for_update(instrument_id)
     pending = Obligation.objects.filter(instrument=instrument.symbol).exclude(
         status=Obligation.Status.SETTLED
     )
     if instrument.state != Instrument.State.CLOSED or pending.exists():
-        return False
+        return None
     settlement_services.network_payout(instrument=instrument.symbol)
     instrument.state = Instrument.State.SETTLED
     instrument.settled_at = now
     instrument.save(update_fields=["state", "settled_at"])
-    return True
+    return instrument.symbol

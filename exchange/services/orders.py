@@ -35,8 +35,9 @@ def order_get(*, participant: Participant, order_id: int) -> Order:
 
 def order_cancel(*, participant: Participant, order_id: int) -> Order:
     """Entry point: cancel an open order and release its hold or bond."""
-    return run_durable(_cancel, participant=participant, order_id=order_id,
-                       now=timezone.now())
+    return run_durable(
+        _cancel, participant=participant, order_id=order_id, now=timezone.now()
+    )
 
 
 def _cancel(*, participant: Participant, order_id: int, now: datetime) -> Order:
@@ -46,8 +47,11 @@ def _cancel(*, participant: Participant, order_id: int, now: datetime) -> Order:
     if not order.is_open:
         raise OrderNotOpen(f"Order {order_id} is {order.status}.")
     command_run(
-        instrument, now, lambda book: book.cancel(order.pk, codec.instant(now)),
-        caused_by_id=participant.user_id, orders={order.pk: order},
+        instrument,
+        now,
+        lambda book: book.cancel(order.pk, codec.instant(now)),
+        caused_by_id=participant.user_id,
+        orders={order.pk: order},
     )
     if order.status == Order.Status.EXPIRED:
         raise OrderNotOpen(f"Order {order_id} had expired.")
@@ -67,10 +71,15 @@ def orders_cancel_all(
     if side is not None:
         open_orders = open_orders.filter(side=side)
     cancelled: list[int] = []
-    for instrument_id in sorted(set(open_orders.values_list("instrument_id", flat=True))):
+    for instrument_id in sorted(
+        set(open_orders.values_list("instrument_id", flat=True))
+    ):
         cancelled += run_durable(
-            _cancel_all_in, participant=participant, instrument_id=instrument_id,
-            side=side, now=timezone.now(),
+            _cancel_all_in,
+            participant=participant,
+            instrument_id=instrument_id,
+            side=side,
+            now=timezone.now(),
         )
     return sorted(cancelled)
 
@@ -81,28 +90,41 @@ def _cancel_all_in(
     instrument = instrument_for_update(instrument_id)
     engine_side = None if side is None else codec.SIDES[side]
     command = command_run(
-        instrument, now,
+        instrument,
+        now,
         lambda book: book.cancel_all(participant.pk, codec.instant(now), engine_side),
         caused_by_id=participant.user_id,
     )
     return [
-        o.pk for o in command.orders.values()
+        o.pk
+        for o in command.orders.values()
         if o.status == Order.Status.CANCELLED and o.participant_id == participant.pk
     ]
 
 
 def order_amend(
-    *, participant: Participant, order_id: int, price: Decimal | None = None,
+    *,
+    participant: Participant,
+    order_id: int,
+    price: Decimal | None = None,
     quantity: Decimal | None = None,
 ) -> Amended:
     """Entry point: amend a resting limit order. `quantity` is the new total (> what
     is filled). A new price or a larger quantity loses priority and is checked again
     (band, hold, bond, capacity, post-only); it may then trade as a taker."""
     if price is None and quantity is None:
-        raise InvalidOrder("Send a new price, a new quantity, or both.",
-                           fields={"price": ["Nothing to amend."]})
-    return run_durable(_amend, participant=participant, order_id=order_id,
-                       price=price, quantity=quantity, now=timezone.now())
+        raise InvalidOrder(
+            "Send a new price, a new quantity, or both.",
+            fields={"price": ["Nothing to amend."]},
+        )
+    return run_durable(
+        _amend,
+        participant=participant,
+        order_id=order_id,
+        price=price,
+        quantity=quantity,
+        now=timezone.now(),
+    )
 
 
 def _amend(*, participant, order_id, price, quantity, now) -> Amended:
@@ -125,23 +147,30 @@ def _amend(*, participant, order_id, price, quantity, now) -> Amended:
     if new_price != order.price:
         bands.band_check(instrument, order.side, new_price, order.region)
     draft = Order(
-        side=order.side, price=new_price,
+        side=order.side,
+        price=new_price,
         remaining_quantity=new_total - order.filled_quantity,
     )
     if order.side == Order.Side.SELL and new_total > order.quantity:
         cluster = cluster_for_update(order.cluster_id)
         factor = capacity.factor_for(cluster=cluster, instrument=instrument)
         capacity.capacity_check(
-            cluster=cluster, instrument=instrument, exclude_order=order.pk,
+            cluster=cluster,
+            instrument=instrument,
+            exclude_order=order.pk,
             chips=committed_chips(new_total, factor, instrument.hours),
         )
     _check_more_funds(order, draft, instrument)
     ticks = codec.steps(new_price, instrument.tick_size, "price")
     lots = codec.steps(draft.remaining_quantity, instrument.lot_size, "quantity")
     command = command_run(
-        instrument, now,
-        lambda book: book.amend(order.pk, codec.instant(now), price=ticks, remaining=lots),
-        caused_by_id=participant.user_id, orders={order.pk: order},
+        instrument,
+        now,
+        lambda book: book.amend(
+            order.pk, codec.instant(now), price=ticks, remaining=lots
+        ),
+        caused_by_id=participant.user_id,
+        orders={order.pk: order},
     )
     if order.status == Order.Status.EXPIRED:
         raise OrderNotOpen(f"Order {order_id} had expired.")

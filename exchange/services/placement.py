@@ -111,8 +111,9 @@ def _place(*, participant: Participant, request: OrderRequest, now: datetime) ->
     events = book.place(_engine_order(order, instrument), codec.instant(now))
     if len(events) == 1 and isinstance(events[0], engine.Rejected):
         raise rejection_error(events[0].code)
-    command = Command(instrument=instrument, book=book, now=now,
-                      caused_by_id=participant.user_id)
+    command = Command(
+        instrument=instrument, book=book, now=now, caused_by_id=participant.user_id
+    )
     command.orders[order.pk] = order
     command.apply(events)
     order.placed_through = book.sequence
@@ -122,15 +123,26 @@ def _place(*, participant: Participant, request: OrderRequest, now: datetime) ->
 
 def _order_row(participant: Participant, req: OrderRequest, inst: Instrument) -> Order:
     order = Order(
-        instrument=inst, participant=participant, side=req.side, type=req.type,
-        time_in_force=req.time_in_force, post_only=req.post_only, price=req.price,
-        quantity=req.quantity, remaining_quantity=req.quantity,
-        client_order_id=req.client_order_id, request_hash=req.digest(),
+        instrument=inst,
+        participant=participant,
+        side=req.side,
+        type=req.type,
+        time_in_force=req.time_in_force,
+        post_only=req.post_only,
+        price=req.price,
+        quantity=req.quantity,
+        remaining_quantity=req.quantity,
+        client_order_id=req.client_order_id,
+        request_hash=req.digest(),
         expires_at=req.expires_at,
     )
     if req.side == Order.Side.SELL:
         cluster = sell_site(req, participant)
-        order.cluster, order.region, order.stack = cluster, cluster.region, cluster.chip.stack
+        order.cluster, order.region, order.stack = (
+            cluster,
+            cluster.region,
+            cluster.chip.stack,
+        )
     else:
         order.region = buy_origin(req, participant)
         order.constraints = constraints_resolve(req.constraints)
@@ -162,7 +174,8 @@ def _check_funds(order: Order, instrument: Instrument) -> None:
 def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:
     buy = order.side == Order.Side.BUY
     return engine.NewOrder(
-        order_id=order.pk, participant_id=order.participant_id,
+        order_id=order.pk,
+        participant_id=order.participant_id,
         side=codec.SIDES[order.side],
         price=codec.steps(order.price, instrument.tick_size, "price"),
         quantity=codec.steps(order.quantity, instrument.lot_size, "quantity"),
@@ -170,6 +183,7 @@ def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:
         region=order.region.code,
         stack=None if buy else order.stack.code,
         constraints=codec.constraints_engine(order.constraints) if buy else None,
-        post_only=order.post_only, market=order.type == Order.Type.MARKET,
+        post_only=order.post_only,
+        market=order.type == Order.Type.MARKET,
         expires_at=codec.instant(order.expires_at),
     )

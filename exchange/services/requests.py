@@ -86,7 +86,9 @@ def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
     if req.cluster is None:
         raise _bad("cluster", "A sell order names one of your clusters.")
     if req.region is not None or req.constraints:
-        raise _bad("region", "Sells take their region from the cluster; no constraints.")
+        raise _bad(
+            "region", "Sells take their region from the cluster; no constraints."
+        )
     cluster = (
         Cluster.objects.select_related("region", "chip__stack")
         .filter(pk=req.cluster, participant=participant)
@@ -115,7 +117,9 @@ def constraints_resolve(raw: dict | None) -> dict:
     out: dict = {}
     stacks = raw.get("stacks")
     if stacks is not None:
-        known = set(SoftwareStack.objects.filter(code__in=stacks).values_list("code", flat=True))
+        known = set(
+            SoftwareStack.objects.filter(code__in=stacks).values_list("code", flat=True)
+        )
         unknown = sorted(set(stacks) - known)
         if not stacks or unknown:
             raise _bad("constraints", f"Unknown or empty stacks: {unknown or '[]'}.")
@@ -124,14 +128,18 @@ def constraints_resolve(raw: dict | None) -> dict:
     zone = raw.get("residency_zone")
     resolved: set[str] | None = None
     if regions is not None:
-        known = set(Region.objects.filter(code__in=regions).values_list("code", flat=True))
+        known = set(
+            Region.objects.filter(code__in=regions).values_list("code", flat=True)
+        )
         unknown = sorted(set(regions) - known)
         if not regions or unknown:
             raise _bad("constraints", f"Unknown or empty regions: {unknown or '[]'}.")
         out["regions"] = sorted(set(regions))
         resolved = set(regions)
     if zone is not None:
-        in_zone = set(Region.objects.filter(residency_zone=zone).values_list("code", flat=True))
+        in_zone = set(
+            Region.objects.filter(residency_zone=zone).values_list("code", flat=True)
+        )
         if not in_zone:
             raise _bad("constraints", f"Unknown residency zone {zone!r}.")
         out["residency_zone"] = zone

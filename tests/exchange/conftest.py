@@ -36,28 +36,42 @@ def make_instrument(profile="train", opening="12.00", band="20", start=None, **k
     with transaction.atomic():
         return instrument_create(
             profile=WorkloadProfile.objects.get(code=profile),
-            delivery_start=start or tomorrow(), hours=kw.pop("hours", 24),
+            delivery_start=start or tomorrow(),
+            hours=kw.pop("hours", 24),
             opening_price=Decimal(opening) if opening else None,
-            price_band_pct=Decimal(band) if band else None, **kw,
+            price_band_pct=Decimal(band) if band else None,
+            **kw,
         )
 
 
-def make_seller(region="CLU-GUIAN", chip="huawei-ascend-910b", count=64, money=1_000_000,
-                **kw):
-    seller = ParticipantFactory(is_buyer=kw.pop("is_buyer", False), is_seller=True,
-                                home_region=Region.objects.get(code=region), **kw)
+def make_seller(
+    region="CLU-GUIAN", chip="huawei-ascend-910b", count=64, money=1_000_000, **kw
+):
+    seller = ParticipantFactory(
+        is_buyer=kw.pop("is_buyer", False),
+        is_seller=True,
+        home_region=Region.objects.get(code=region),
+        **kw,
+    )
     fund(seller, money)
     cluster = Cluster.objects.create(
-        participant=seller, name=f"c{seller.pk}", region=Region.objects.get(code=region),
-        chip=ChipModel.objects.get(code=chip), count=count,
+        participant=seller,
+        name=f"c{seller.pk}",
+        region=Region.objects.get(code=region),
+        chip=ChipModel.objects.get(code=chip),
+        count=count,
     )
     seller.cluster = cluster
     return seller
 
 
 def make_buyer(region="CITY-SH", money=1_000_000, **kw):
-    buyer = ParticipantFactory(is_buyer=True, is_seller=kw.pop("is_seller", False),
-                               home_region=Region.objects.get(code=region), **kw)
+    buyer = ParticipantFactory(
+        is_buyer=True,
+        is_seller=kw.pop("is_seller", False),
+        home_region=Region.objects.get(code=region),
+        **kw,
+    )
     fund(buyer, money)
     return buyer
 
@@ -66,8 +80,11 @@ def place(participant, instrument, side, quantity, price=None, **kw):
     if side == "sell" and "cluster" not in kw:
         kw["cluster"] = participant.cluster.pk
     request = OrderRequest(
-        instrument=instrument.symbol, side=side, quantity=Decimal(str(quantity)),
-        price=None if price is None else Decimal(str(price)), **kw,
+        instrument=instrument.symbol,
+        side=side,
+        quantity=Decimal(str(quantity)),
+        price=None if price is None else Decimal(str(price)),
+        **kw,
     )
     return order_place(participant=participant, request=request)
 

@@ -110,8 +110,9 @@ def test_post_only_amend_that_would_cross_changes_nothing(instrument, buyer, sel
 
 def test_gtd_orders_expire_on_time(instrument, buyer):
     soon = timezone.now() + timedelta(minutes=5)
-    order = place(buyer, instrument, "buy", "10.0", "13.00", time_in_force="GTD",
-                  expires_at=soon).order
+    order = place(
+        buyer, instrument, "buy", "10.0", "13.00", time_in_force="GTD", expires_at=soon
+    ).order
     assert lifecycle.orders_expire_run(now=soon - timedelta(seconds=1)) == 0
     assert lifecycle.orders_expire_run(now=soon) == 1
     order.refresh_from_db()
@@ -137,7 +138,9 @@ def test_instrument_settles_after_window_and_pays_network(instrument, seller):
     from market.models import Participant
     from tests.factories import ParticipantFactory
 
-    netop = ParticipantFactory(is_network_operator=True, is_buyer=False, is_seller=False)
+    netop = ParticipantFactory(
+        is_network_operator=True, is_buyer=False, is_seller=False
+    )
     buyer = make_buyer("CITY-SH")
     place(seller, instrument, "sell", "10.0", "12.00")
     [trade] = place(buyer, instrument, "buy", "10.0", "14.00").fills
@@ -163,12 +166,22 @@ def test_book_rebuilt_from_database_equals_live_book(instrument):
         roll = rng.random()
         if roll < 0.4:
             p = rng.choice(buyers)
-            o = place(p, instrument, "buy", f"{rng.randint(1, 30)}.0",
-                      f"{rng.randint(1150, 1350) / 100:.2f}").order
+            o = place(
+                p,
+                instrument,
+                "buy",
+                f"{rng.randint(1, 30)}.0",
+                f"{rng.randint(1150, 1350) / 100:.2f}",
+            ).order
         elif roll < 0.8:
             p = rng.choice(sellers)
-            o = place(p, instrument, "sell", f"{rng.randint(1, 30)}.0",
-                      f"{rng.randint(1100, 1300) / 100:.2f}").order
+            o = place(
+                p,
+                instrument,
+                "sell",
+                f"{rng.randint(1, 30)}.0",
+                f"{rng.randint(1100, 1300) / 100:.2f}",
+            ).order
         else:
             live = Order.objects.filter(pk__in=open_ids, status__in=Order.OPEN_STATUSES)
             if live:

@@ -56,9 +56,13 @@ def test_crossing_sell_trades_at_resting_bid_minus_surcharge(instrument, buyer, 
     assert (buy.status, buy.filled_quantity) == ("partially_filled", Decimal("40.0"))
     assert placed.order.status == "filled"
     # The buyer's hold turned into escrow for 40 and stays for the 60 resting.
-    assert platform("escrow", instrument.symbol) == Decimal("520.0000") + trade.buyer_fee
+    assert (
+        platform("escrow", instrument.symbol) == Decimal("520.0000") + trade.buyer_fee
+    )
     assert balance(buyer, "held") == Decimal("780.7800")
-    assert balance(seller, "bond") == (Decimal("0.1") * 40 * 12).quantize(Decimal("0.0001"))
+    assert balance(seller, "bond") == (Decimal("0.1") * 40 * 12).quantize(
+        Decimal("0.0001")
+    )
 
 
 def test_western_sell_wins_only_when_cheaper_all_in(instrument, buyer):
@@ -87,7 +91,7 @@ def test_fok_that_cannot_fill_writes_nothing(instrument, buyer, seller):
 
 def test_insufficient_funds_is_refused_with_nothing_written(instrument):
     poor = make_buyer(money=100)
-    with pytest.raises(InsufficientFunds, match="needs a hold of 130.1300"):
+    with pytest.raises(InsufficientFunds, match=r"needs a hold of 130\.1300"):
         place(poor, instrument, "buy", "10.0", "13.00")
     assert not Order.objects.filter(participant=poor).exists()
     assert balance(poor) == 100
@@ -112,7 +116,9 @@ def test_refused_order_does_not_use_up_client_order_id(instrument):
     from tests.exchange.conftest import fund
 
     fund(poor, 1000)
-    assert place(poor, instrument, "buy", "10.0", "13.00", client_order_id="x-1").created
+    assert place(
+        poor, instrument, "buy", "10.0", "13.00", client_order_id="x-1"
+    ).created
 
 
 def test_sell_beyond_cluster_capacity_is_refused(instrument):
@@ -139,8 +145,9 @@ def test_market_order_without_band_needs_price(buyer):
 
 
 def test_market_buy_against_empty_side_ends_cancelled(instrument, buyer):
-    order = place(buyer, instrument, "buy", "5.0", type="market",
-                  time_in_force="IOC").order
+    order = place(
+        buyer, instrument, "buy", "5.0", type="market", time_in_force="IOC"
+    ).order
     assert (order.status, order.cancel_reason) == ("cancelled", "ioc")
     assert balance(buyer, "held") == 0
     assert Hold.objects.get(reference=f"order:{order.pk}").status == "released"

@@ -5,14 +5,37 @@ Idempotent: everything is looked up by username or name first, so a second `make
 changes nothing.
 """
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from exchange.exceptions import ExchangeError
+from exchange.models import Instrument
+from exchange.services.instruments import instruments_list
+from exchange.services.placement import order_place
+from exchange.services.requests import OrderRequest
 from market import services as market_services
+from market.exceptions import DomainError
 from market.models import ChipModel, Participant, Region
+from settlement.services import deposit_post
 
 DEMO_PASSWORD = "yiwang-demo"  # noqa: S105  (printed for the demo, by design)
+DEMO_DEPOSIT = Decimal("5000000")
+
+# A few resting quotes per open train/infer instrument, so the demo book is not empty:
+# (username, side, cluster name or origin region, price, quantity).
+QUOTES = [
+    ("guian", "sell", "GA-910B", "9.60", "800.0"),
+    ("zhongwei", "sell", "ZW-A800", "9.80", "600.0"),
+    ("horinger", "sell", "HR-H100", "10.10", "900.0"),
+    ("wuhu", "sell", "WH-H100", "10.40", "300.0"),
+    ("bjlab", "buy", "CITY-BJ", "10.20", "500.0"),
+    ("shrender", "buy", "CITY-SH", "10.00", "400.0"),
+    ("szgen", "buy", "CITY-SZ", "9.90", "300.0"),
+]
 
 # username, display name, roles, home region, clusters (name, region, chip, count)
 PARTICIPANTS = [
@@ -74,6 +97,10 @@ class Command(BaseCommand):
             self._operator()
             for spec in PARTICIPANTS:
                 self._participant(*spec)
+        listed = instruments_list(days=settings.EXCHANGE_LIST_DAYS_AHEAD)
+        if listed:
+            self.stdout.write(f"Listed {', '.join(i.symbol for i in listed)}.")
+        self._quotes()
         self.stdout.write(
             f"\nYiwang demo market: {url}\n"
             f"  operator (admin):  admin / {DEMO_PASSWORD}   {url}admin/\n"
@@ -101,6 +128,13 @@ class Command(BaseCommand):
                 "is_network_operator": username == "netop",
             },
         )
+        with transaction.atomic():
+            deposit_post(
+                participant=participant,
+                amount=DEMO_DEPOSIT,
+                key=f"demo:deposit:{username}",
+                memo="demo deposit",
+            )
         for cluster_name, region, chip, count in clusters:
             if participant.clusters.filter(name=cluster_name).exists():
                 continue
@@ -111,3 +145,30 @@ class Command(BaseCommand):
                 chip=ChipModel.objects.get(code=chip),
                 count=count,
             )
+
+    def _quotes(self) -> None:
+        """Rest the demo quotes on each open train instrument (idempotent through
+        client_order_id)."""
+        instruments = Instrument.objects.filter(
+            state=Instrument.State.OPEN, profile__code="train"
+        ).order_by("delivery_start")
+        for instrument in instruments:
+            for username, side, where, price, qty in QUOTES:
+                participant = Participant.objects.get(user__username=username)
+                site = (
+                    {"cluster": participant.clusters.get(name=where).pk}
+                    if side == "sell"
+                    else {"region": where}
+                )
+                request = OrderRequest(
+                    instrument=instrument.symbol,
+                    side=side,
+                    quantity=Decimal(qty),
+                    price=Decimal(price),
+                    client_order_id=f"demo-{instrument.symbol}-{username}",
+                    **site,
+                )
+                try:
+                    order_place(participant=participant, request=request)
+                except (ExchangeError, DomainError) as exc:
+                    self.stderr.write(f"demo quote {username} on {instrument}: {exc}")

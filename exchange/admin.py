@@ -1,0 +1,152 @@
+"""Operators' view of the exchange. Operations (halt, resume, cancel) are admin
+actions that call entry points, never edits of rows: Django admin wraps its own saves
+in a transaction, and every change to a book must go through the instrument's lock."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from exchange.exceptions import ExchangeError
+from exchange.models import Instrument, Order, OrderEvent, Trade
+from exchange.services.instruments import instrument_halt_set
+from exchange.services.orders import order_cancel
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "symbol",
+        "profile",
+        "delivery_start",
+        "delivery_end",
+        "state",
+        "last_price",
+        "best_bid",
+        "best_ask",
+        "reference_price",
+        "price_band_pct",
+        "sequence",
+    ]
+    list_filter = ["state", "profile", "listed_automatically"]
+    search_fields = ["symbol"]
+    date_hierarchy = "delivery_start"
+    actions = ["halt", "resume"]
+
+    def _set_halt(self, request, queryset, halted: bool) -> None:
+        for instrument in queryset:
+            try:
+                instrument_halt_set(instrument_id=instrument.pk, halted=halted)
+            except ExchangeError as exc:
+                self.message_user(
+                    request, f"{instrument}: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(s)s halted.") % {"s": instrument}
+                    if halted
+                    else _("%(s)s resumed.") % {"s": instrument},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Halt trading"))
+    def halt(self, request, queryset):
+        self._set_halt(request, queryset, True)
+
+    @admin.action(description=_("Resume trading"))
+    def resume(self, request, queryset):
+        self._set_halt(request, queryset, False)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "instrument",
+        "participant",
+        "side",
+        "type",
+        "time_in_force",
+        "price",
+        "quantity",
+        "filled_quantity",
+        "remaining_quantity",
+        "status",
+        "cancel_reason",
+        "region",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "side",
+        "type",
+        "time_in_force",
+        "instrument__profile",
+        "region",
+    ]
+    search_fields = [
+        "id",
+        "client_order_id",
+        "participant__display_name",
+        "instrument__symbol",
+    ]
+    list_select_related = ["instrument", "participant", "region"]
+    actions = ["cancel_orders"]
+
+    @admin.action(description=_("Cancel the selected orders"))
+    def cancel_orders(self, request, queryset):
+        done = 0
+        for order in queryset.select_related("participant"):
+            try:
+                order_cancel(participant=order.participant, order_id=order.pk)
+                done += 1
+            except ExchangeError as exc:
+                self.message_user(
+                    request, f"#{order.pk}: {exc.message}", messages.WARNING
+                )
+        self.message_user(request, _("%d orders cancelled.") % done, messages.SUCCESS)
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "instrument",
+        "buyer",
+        "seller",
+        "price",
+        "surcharge",
+        "all_in_price",
+        "quantity",
+        "aggressor",
+        "sell_region",
+        "buy_region",
+        "executed_at",
+    ]
+    list_filter = ["instrument__profile", "aggressor", "sell_region", "buy_region"]
+    search_fields = [
+        "id",
+        "instrument__symbol",
+        "buyer__display_name",
+        "seller__display_name",
+    ]
+    list_select_related = ["instrument", "buyer", "seller", "sell_region", "buy_region"]
+    date_hierarchy = "executed_at"
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = ["instrument", "sequence", "kind", "order", "created_at"]
+    list_filter = ["kind", "instrument__profile"]
+    search_fields = ["instrument__symbol", "order__id"]
+    list_select_related = ["instrument", "order"]

@@ -1,0 +1,67 @@
+"""Settlement's Celery tasks: settle one trade, settle a batch, and the sweeper that
+re-enqueues whatever is due and still unsettled (it, not redelivery, guarantees
+progress). Each task loads by id and calls one service; all are idempotent."""
+
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from settlement import services
+from settlement.models import Obligation
+
+log = logging.getLogger(__name__)
+RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+
+
+def due_obligations(now):
+    return Obligation.objects.filter(
+        Q(status=Obligation.Status.CONFIRMED, delivery_end__lte=now)
+        | Q(
+            status__in=[Obligation.Status.PENDING, Obligation.Status.REPORTED],
+            confirm_deadline__lte=now,
+        )
+    )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def trade_settle(trade_id: int) -> bool:
+    with transaction.atomic(durable=True):
+        return services.trade_settle(trade_id=trade_id, now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def trades_settle_batch(instrument: str) -> int:
+    """Settle every due trade of an instrument, one transaction each, so a worker
+    killed half-way leaves only whole settlements behind."""
+    pause = getattr(settings, "SETTLEMENT_BATCH_PAUSE_SECONDS", 0)
+    done = 0
+    ids = (
+        due_obligations(timezone.now())
+        .filter(instrument=instrument)
+        .order_by("trade_id")
+        .values_list("trade_id", flat=True)
+    )
+    for trade_id in ids:
+        with transaction.atomic(durable=True):
+            done += services.trade_settle(trade_id=trade_id, now=timezone.now())
+        if pause:
+            time.sleep(pause)  # tests widen the window in which a worker can die
+    return done
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def settlement_sweep() -> list[str]:
+    """Enqueue a batch for every instrument with due, unsettled trades."""
+    instruments = sorted(
+        set(due_obligations(timezone.now()).values_list("instrument", flat=True))
+    )
+    for symbol in instruments:
+        trades_settle_batch.delay(symbol)
+    if instruments:
+        log.info("settlement sweep enqueued %s", instruments)
+    return instruments
