@@ -44,7 +44,9 @@ def resting_order(order: Order) -> engine.RestingOrder:
         participant_id=order.participant_id,
         side=codec.SIDES[order.side],
         price=codec.steps(order.price, instrument.tick_size, "price"),
-        remaining=codec.steps(order.remaining_quantity, instrument.lot_size, "quantity"),
+        remaining=codec.steps(
+            order.remaining_quantity, instrument.lot_size, "quantity"
+        ),
         priority=order.sequence,
         tif=codec.TIFS[order.time_in_force],
         region=order.region.code,
@@ -65,7 +67,9 @@ def book_rebuild(instrument: Instrument) -> engine.Book:
         .order_by("sequence")
     )
     return engine.Book.restore(
-        network_build(instrument), [resting_order(o) for o in orders], instrument.sequence
+        network_build(instrument),
+        [resting_order(o) for o in orders],
+        instrument.sequence,
     )
 
 

@@ -61,27 +61,43 @@ def constraints_json(c: engine.Constraints) -> dict[str, Any]:
         "stacks": sorted(c.stacks) if c.stacks is not None else None,
         "max_latency_ms": c.max_latency_ms,
         "regions": sorted(c.regions) if c.regions is not None else None,
-        "min_green_share": str(c.min_green_share) if c.min_green_share is not None else None,
+        "min_green_share": str(c.min_green_share)
+        if c.min_green_share is not None
+        else None,
     }
 
 
 def new_order_json(o: engine.NewOrder) -> dict[str, Any]:
     return {
-        "order_id": o.order_id, "participant_id": o.participant_id, "side": str(o.side),
-        "price": o.price, "quantity": o.quantity, "tif": TIF_NAMES[o.tif],
-        "region": o.region, "stack": o.stack,
+        "order_id": o.order_id,
+        "participant_id": o.participant_id,
+        "side": str(o.side),
+        "price": o.price,
+        "quantity": o.quantity,
+        "tif": TIF_NAMES[o.tif],
+        "region": o.region,
+        "stack": o.stack,
         "constraints": constraints_json(o.constraints) if o.constraints else None,
-        "post_only": o.post_only, "market": o.market, "expires_at": o.expires_at,
+        "post_only": o.post_only,
+        "market": o.market,
+        "expires_at": o.expires_at,
     }
 
 
 def new_order_from_json(d: dict[str, Any]) -> engine.NewOrder:
     return engine.NewOrder(
-        order_id=d["order_id"], participant_id=d["participant_id"],
-        side=SIDES[d["side"]], price=d["price"], quantity=d["quantity"],
-        tif=TIFS[d["tif"]], region=d["region"], stack=d["stack"],
+        order_id=d["order_id"],
+        participant_id=d["participant_id"],
+        side=SIDES[d["side"]],
+        price=d["price"],
+        quantity=d["quantity"],
+        tif=TIFS[d["tif"]],
+        region=d["region"],
+        stack=d["stack"],
         constraints=constraints_engine(d["constraints"]) if d["constraints"] else None,
-        post_only=d["post_only"], market=d["market"], expires_at=d["expires_at"],
+        post_only=d["post_only"],
+        market=d["market"],
+        expires_at=d["expires_at"],
     )
 
 
@@ -90,22 +106,30 @@ def event_json(event: engine.SequencedEvent) -> dict[str, Any]:
         return {"order": new_order_json(event.order)}
     if isinstance(event, engine.Fill):
         return {
-            "buy_order_id": event.buy_order_id, "sell_order_id": event.sell_order_id,
-            "maker_order_id": event.maker_order_id, "taker_order_id": event.taker_order_id,
-            "price": event.price, "surcharge": event.surcharge, "quantity": event.quantity,
-            "buy_remaining": event.buy_remaining, "sell_remaining": event.sell_remaining,
+            "buy_order_id": event.buy_order_id,
+            "sell_order_id": event.sell_order_id,
+            "maker_order_id": event.maker_order_id,
+            "taker_order_id": event.taker_order_id,
+            "price": event.price,
+            "surcharge": event.surcharge,
+            "quantity": event.quantity,
+            "buy_remaining": event.buy_remaining,
+            "sell_remaining": event.sell_remaining,
         }
     if isinstance(event, engine.Cancelled):
         return {"reason": event.reason, "remaining": event.remaining}
     if isinstance(event, engine.Expired):
         return {"remaining": event.remaining}
     return {
-        "price": event.price, "remaining": event.remaining,
+        "price": event.price,
+        "remaining": event.remaining,
         "priority_seq": event.priority_seq,
     }
 
 
-def event_from_row(kind: str, seq: int, order_id: int, d: dict) -> engine.SequencedEvent:
+def event_from_row(
+    kind: str, seq: int, order_id: int, d: dict
+) -> engine.SequencedEvent:
     if kind == "accepted":
         return engine.Accepted(seq, order_id, new_order_from_json(d["order"]))
     if kind == "fill":

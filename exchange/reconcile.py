@@ -29,8 +29,11 @@ def holds_follow_orders() -> list[str]:
 
 def trades_have_obligations() -> list[str]:
     have = set(Obligation.objects.values_list("trade_id", flat=True))
-    return [f"trade {t} has no settlement obligation"
-            for t in Trade.objects.values_list("pk", flat=True) if t not in have]
+    return [
+        f"trade {t} has no settlement obligation"
+        for t in Trade.objects.values_list("pk", flat=True)
+        if t not in have
+    ]
 
 
 def trades_consistent() -> list[str]:
@@ -46,9 +49,11 @@ def trades_consistent() -> list[str]:
 def settled_instruments_settled() -> list[str]:
     out = []
     for inst in Instrument.objects.filter(state=Instrument.State.SETTLED):
-        pending = Obligation.objects.filter(instrument=inst.symbol).exclude(
-            status=Obligation.Status.SETTLED
-        ).count()
+        pending = (
+            Obligation.objects.filter(instrument=inst.symbol)
+            .exclude(status=Obligation.Status.SETTLED)
+            .count()
+        )
         if pending:
             out.append(f"{inst.symbol} is settled with {pending} unsettled trades")
     return out
@@ -58,20 +63,26 @@ def sequences_gapless() -> list[str]:
     stats = {
         r["instrument_id"]: r
         for r in OrderEvent.objects.values("instrument_id")
-        .annotate(n=Count("id"), top=Max("sequence")).order_by()
+        .annotate(n=Count("id"), top=Max("sequence"))
+        .order_by()
     }
     out = []
     for inst in Instrument.objects.only("pk", "symbol", "sequence"):
         s = stats.get(inst.pk, {"n": 0, "top": 0})
         if not s["n"] == (s["top"] or 0) == inst.sequence:
-            out.append(f"{inst.symbol}: {s['n']} events, last {s['top']}, "
-                       f"instrument at {inst.sequence}")
+            out.append(
+                f"{inst.symbol}: {s['n']} events, last {s['top']}, "
+                f"instrument at {inst.sequence}"
+            )
     return out
 
 
 CHECKS = [
     *ledger.CHECKS,
-    ("no hold on a finished order; open orders hold what they need", holds_follow_orders),
+    (
+        "no hold on a finished order; open orders hold what they need",
+        holds_follow_orders,
+    ),
     ("every trade has a settlement obligation", trades_have_obligations),
     ("every trade's all-in price is its price plus surcharge", trades_consistent),
     ("every trade of a settled instrument is settled", settled_instruments_settled),
