@@ -25,7 +25,7 @@ def run_threads(target, n):
     def wrapped(i):
         try:
             target(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             close_old_connections()
@@ -183,7 +183,8 @@ def test_hold_released_once_when_cancel_fill_and_expiry_race(catalogue):
 
         run_threads(racer, 3)
         hold = Hold.objects.get(reference=f"order:{order.pk}")
-        assert hold.status == "released" and hold.amount == 0, round_
+        assert hold.status == "released", round_
+        assert hold.amount == 0, round_
         releases = JournalEntry.objects.filter(
             reference=f"order:{order.pk}", kind="release"
         ).count()
