@@ -205,6 +205,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Tests widen the window in which a worker can be killed mid-batch.
+SETTLEMENT_BATCH_PAUSE_MS = env.int("SETTLEMENT_BATCH_PAUSE_MS", default=0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_MAX_AGE_SECONDS = 30
 

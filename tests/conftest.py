@@ -32,6 +32,17 @@ def pytest_runtest_setup(item):
         pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
     if item.get_closest_marker("browser") and not shutil.which("chromium"):
         pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    if item.get_closest_marker("redis") and not _redis_answers():
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 @pytest.hookimpl(hookwrapper=True)
