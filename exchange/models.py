@@ -220,11 +220,13 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0, price__gt=0), name="order_positive"
             ),
+            # filled + remaining <= quantity is checked by reconcile: SQLite would
+            # do the sum in floating point.
             models.CheckConstraint(
                 condition=Q(filled_quantity__gte=0, remaining_quantity__gte=0)
                 & Q(filled_quantity__lte=F("quantity"))
-                & Q(remaining_quantity__lte=F("quantity") - F("filled_quantity")),
-                name="order_quantities_consistent",
+                & Q(remaining_quantity__lte=F("quantity")),
+                name="order_quantities_bounded",
             ),
             models.CheckConstraint(
                 condition=Q(side="buy", cluster__isnull=True)

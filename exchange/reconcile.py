@@ -27,6 +27,16 @@ def holds_follow_orders() -> list[str]:
     return out
 
 
+def order_quantities_consistent() -> list[str]:
+    return [
+        f"order {pk}: filled {filled} + remaining {remaining} > quantity {quantity}"
+        for pk, quantity, filled, remaining in Order.objects.values_list(
+            "pk", "quantity", "filled_quantity", "remaining_quantity"
+        ).iterator()
+        if filled + remaining > quantity
+    ]
+
+
 def trades_have_obligations() -> list[str]:
     have = set(Obligation.objects.values_list("trade_id", flat=True))
     return [
@@ -82,6 +92,10 @@ CHECKS = [
     (
         "no hold on a finished order; open orders hold what they need",
         holds_follow_orders,
+    ),
+    (
+        "filled + remaining never exceeds an order's quantity",
+        order_quantities_consistent,
     ),
     ("every trade has a settlement obligation", trades_have_obligations),
     ("every trade's all-in price is its price plus surcharge", trades_consistent),

@@ -26,6 +26,8 @@ def tomorrow() -> datetime:
 
 
 def fund(participant, amount) -> None:
+    if not Decimal(amount):
+        return
     with transaction.atomic():
         deposit_post(
             participant=participant, amount=Decimal(amount), key=f"fx:{next(_deposits)}"
