@@ -1,4 +1,5 @@
-"""Reads of the catalogue: current tables, factors, surcharges, capacity."""
+"""Reads of the catalogue: current tables, factors, surcharges, capacity, and the
+lists the public catalogue pages show (each one query, related rows joined)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +13,9 @@ from market.models import (
     Cluster,
     ConversionFactor,
     ConversionTable,
+    NetworkLink,
+    Region,
+    SoftwareStack,
     Surcharge,
     SurchargeTable,
     WorkloadProfile,
@@ -77,3 +81,59 @@ def surcharges_list(*, table: SurchargeTable):
     return Surcharge.objects.filter(table=table).select_related(
         "sell_region", "buy_region"
     )
+
+
+def region_list():
+    return Region.objects.select_related("hub").order_by("code")
+
+
+def stack_list():
+    return SoftwareStack.objects.order_by("code")
+
+
+def profile_list():
+    return WorkloadProfile.objects.select_related("reference_chip").order_by("code")
+
+
+def chip_list(*, stack_code: str | None = None, kind: str | None = None):
+    chips = ChipModel.objects.select_related("stack").order_by("vendor", "model")
+    if stack_code:
+        chips = chips.filter(stack__code=stack_code)
+    if kind:
+        chips = chips.filter(kind=kind)
+    return chips
+
+
+def conversion_factors_map(
+    *, table: ConversionTable
+) -> dict[tuple[int, int], ConversionFactor]:
+    """Every factor of `table` by (chip id, profile id), in one query."""
+    return {
+        (f.chip_id, f.profile_id): f
+        for f in ConversionFactor.objects.filter(table=table)
+    }
+
+
+def surcharges_into_region(
+    *, table: SurchargeTable, buy_region: Region
+) -> dict[int, Surcharge]:
+    """s(a, buy_region) of `table` by sell region id; a missing key means no link."""
+    return {
+        s.sell_region_id: s
+        for s in Surcharge.objects.filter(table=table, buy_region=buy_region)
+    }
+
+
+def network_links_from(*, region: Region) -> dict[int, NetworkLink]:
+    """Links leaving `region` by destination region id."""
+    return {
+        link.to_region_id: link
+        for link in NetworkLink.objects.filter(from_region=region)
+    }
+
+
+def network_links_between(*, from_role: str, to_role: str):
+    """Links from regions of one role to regions of another (for the regions map)."""
+    return NetworkLink.objects.filter(
+        from_region__role=from_role, to_region__role=to_role
+    ).order_by("from_region_id", "to_region_id")
