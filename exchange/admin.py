@@ -2,13 +2,19 @@
 actions that call entry points, never edits of rows: Django admin wraps its own saves
 in a transaction, and every change to a book must go through the instrument's lock."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from exchange.exceptions import ExchangeError
 from exchange.models import Instrument, Order, OrderEvent, Trade
 from exchange.services.instruments import instrument_halt_set
+from exchange.services.clusters import cluster_resize
 from exchange.services.orders import order_cancel
+from market.admin import ClusterAdmin
+from market.exceptions import DomainError
+from market.models import Cluster
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -150,3 +156,40 @@ class OrderEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "instrument__profile"]
     search_fields = ["instrument__symbol", "order__id"]
     list_select_related = ["instrument", "order"]
+
+
+class ResizeForm(forms.Form):
+    count = forms.IntegerField(min_value=1, label=_("new chip count"))
+
+
+admin.site.unregister(Cluster)
+
+
+@admin.register(Cluster)
+class CommittedClusterAdmin(ClusterAdmin):
+    """A cluster's count is changed only by the resize action, which refuses to drop
+    it below what sell orders have committed."""
+
+    actions = ["resize"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["count"] if obj is not None else []
+
+    @admin.action(description=_("Resize the selected clusters"))
+    def resize(self, request, queryset):
+        form = ResizeForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return render(request, "admin/exchange/resize.html", {
+                **self.admin_site.each_context(request), "form": form,
+                "clusters": queryset, "title": _("Resize clusters"),
+            })
+        for cluster in queryset:
+            try:
+                cluster_resize(cluster_id=cluster.pk, count=form.cleaned_data["count"])
+            except DomainError as exc:
+                self.message_user(request, f"{cluster.name}: {exc.message}",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("%s resized.") % cluster.name,
+                                  messages.SUCCESS)
+        return None

@@ -195,3 +195,15 @@ def test_book_rebuilt_from_database_equals_live_book(instrument):
     assert rebuilt.orders() == warm.orders()
     assert rebuilt.sequence == warm.sequence == instrument.sequence
     assert_reconciled()
+
+
+def test_cluster_count_cannot_drop_below_commitments(instrument):
+    from exchange.services.clusters import cluster_resize
+
+    seller = make_seller(count=10)
+    place(seller, instrument, "sell", "100.0", "12.00")  # 100 / (0.923 x 24) = 4.5 chips
+    with pytest.raises(InsufficientCapacity):
+        cluster_resize(cluster_id=seller.cluster.pk, count=4)
+    assert cluster_resize(cluster_id=seller.cluster.pk, count=5).count == 5
+    with pytest.raises(InsufficientCapacity):
+        place(seller, instrument, "sell", "20.0", "12.00")
