@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from exchange.exceptions import ExchangeError
 from exchange.models import Instrument, Order, OrderEvent, Trade
-from exchange.services.instruments import instrument_halt_set
 from exchange.services.clusters import cluster_resize
+from exchange.services.instruments import instrument_halt_set
 from exchange.services.orders import order_cancel
 from market.admin import ClusterAdmin
 from market.exceptions import DomainError
@@ -173,23 +173,32 @@ class CommittedClusterAdmin(ClusterAdmin):
     actions = ["resize"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["count"] if obj is not None else []
+        fixed = super().get_readonly_fields(request, obj)
+        return [*fixed, "count"] if obj is not None else fixed
 
     @admin.action(description=_("Resize the selected clusters"))
     def resize(self, request, queryset):
         form = ResizeForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return render(request, "admin/exchange/resize.html", {
-                **self.admin_site.each_context(request), "form": form,
-                "clusters": queryset, "title": _("Resize clusters"),
-            })
+            return render(
+                request,
+                "admin/exchange/resize.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "form": form,
+                    "clusters": queryset,
+                    "title": _("Resize clusters"),
+                },
+            )
         for cluster in queryset:
             try:
                 cluster_resize(cluster_id=cluster.pk, count=form.cleaned_data["count"])
             except DomainError as exc:
-                self.message_user(request, f"{cluster.name}: {exc.message}",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{cluster.name}: {exc.message}", messages.ERROR
+                )
             else:
-                self.message_user(request, _("%s resized.") % cluster.name,
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, _("%s resized.") % cluster.name, messages.SUCCESS
+                )
         return None

@@ -114,6 +114,11 @@ def forget_touched() -> None:
 
 
 def clear() -> None:
-    """Drop every warm book (tests, or after an operator's repair)."""
+    """Drop every warm book and cached table lookup (tests, or after a repair)."""
+    from exchange.services import apply, bands, capacity
+
     with _registry_lock:
         _books.clear()
+    capacity.table_factor.cache_clear()
+    bands._max_surcharge.cache_clear()
+    apply._cluster_chip.cache_clear()

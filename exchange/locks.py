@@ -1,6 +1,7 @@
 """Row locks, one helper per model. Order of acquisition: the instrument, then the
 cluster (sells), then accounts (settlement's batch, all at once by primary key)."""
 
+from exchange.exceptions import InvalidOrder
 from exchange.models import Instrument
 from market.models import Cluster
 
@@ -11,6 +12,22 @@ def instrument_for_update(instrument_id: int) -> Instrument:
         .select_related("profile", "conversion_table", "surcharge_table")
         .get(pk=instrument_id)
     )
+
+
+def instrument_for_update_by_symbol(symbol: str) -> Instrument:
+    """Lock the instrument named in an order; an unknown symbol is a 400."""
+    instrument = (
+        Instrument.objects.select_for_update(of=("self",))
+        .select_related("profile", "conversion_table", "surcharge_table")
+        .filter(symbol=symbol)
+        .first()
+    )
+    if instrument is None:
+        raise InvalidOrder(
+            f"Unknown instrument {symbol!r}.",
+            fields={"instrument": [f"Unknown instrument {symbol!r}."]},
+        )
+    return instrument
 
 
 def cluster_for_update(cluster_id: int) -> Cluster:

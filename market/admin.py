@@ -213,6 +213,10 @@ class ParticipantAdmin(admin.ModelAdmin):
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     list_display = ["name", "participant", "region", "chip", "count", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Orders refer to a cluster's site and chip: they never change once it exists.
+        return ["participant", "region", "chip"] if obj is not None else []
     list_filter = ["region", "chip__stack", "chip__vendor"]
     search_fields = ["name", "participant__display_name", "chip__code"]
     list_select_related = ["participant", "region", "chip"]

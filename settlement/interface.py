@@ -24,6 +24,11 @@ def trade_reference(trade_id: int) -> str:
     return f"trade:{trade_id}"
 
 
+def hold_kind(side: str) -> str:
+    """An order's hold: a buy's money in `held`, a sell's bond in `bond`."""
+    return Hold.Kind.ORDER if side == "buy" else Hold.Kind.BOND
+
+
 def buy_hold_set(
     batch: Batch,
     *,

@@ -7,11 +7,13 @@ resets every touched order's hold to what it still needs, commits the ledger bat
 (locking every account in one statement), and writes orders, events and obligations.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from exchange import books, codec, engine
@@ -22,7 +24,8 @@ from exchange.exceptions import (
     PostOnlyWouldCross,
 )
 from exchange.models import Instrument, Order, OrderEvent, Trade
-from market.models import ConversionFactor
+from exchange.services.capacity import table_factor
+from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
 from settlement.ledger import Batch
@@ -66,11 +69,25 @@ class Command:
     _factors: dict[int, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.batch = Batch(caused_by_id=self.caused_by_id)
+        # Hold entry keys carry this command's new sequence numbers: never seen before.
+        self.batch = Batch(caused_by_id=self.caused_by_id, check_existing=False)
 
     # --- events --------------------------------------------------------------------
     def apply(self, events: list[engine.Event]) -> None:
-        self._load([oid for e in events for oid in _order_ids(e)])
+        ids = sorted({oid for e in events for oid in _order_ids(e)})
+        self._load(ids)
+        slots = [
+            (settlement.hold_kind(self.orders[i].side), settlement.order_reference(i))
+            for i in ids
+        ]
+        # An order accepted by this command has no hold yet: nothing to look up.
+        new = {e.order_id for e in events if isinstance(e, engine.Accepted)}
+        self.batch.holds_absent(
+            [s for i, s in zip(ids, slots, strict=True) if i in new]
+        )
+        self.batch.holds_prefetch(
+            [s for i, s in zip(ids, slots, strict=True) if i not in new]
+        )
         for event in events:
             if isinstance(event, engine.Rejected):
                 continue
@@ -239,22 +256,7 @@ class Command:
                 )
         self.batch.commit()
         settlement.obligations_save(self._obligations)
-        Order.objects.bulk_update(
-            [self.orders[i] for i in self._touched],
-            [
-                "price",
-                "quantity",
-                "filled_quantity",
-                "remaining_quantity",
-                "filled_value",
-                "status",
-                "cancel_reason",
-                "sequence",
-                "committed_chips",
-                "placed_through",
-                "updated_at",
-            ],
-        )
+        _orders_write([self.orders[i] for i in self._touched])
         OrderEvent.objects.bulk_create(self._events)
         inst.sequence = self.book.sequence
         best_bid, best_ask = self.book.best_bid(), self.book.best_ask()
@@ -271,13 +273,18 @@ class Command:
         )
 
     def _factor(self, order: Order) -> Decimal:
-        if order.cluster_id not in self._factors:
-            self._factors[order.cluster_id] = ConversionFactor.objects.get(
-                table_id=self.instrument.conversion_table_id,
-                profile_id=self.instrument.profile_id,
-                chip__clusters=order.cluster_id,
-            ).factor
-        return self._factors[order.cluster_id]
+        inst = self.instrument
+        chip_id = _cluster_chip(order.cluster_id)
+        factor = table_factor(inst.conversion_table_id, inst.profile_id, chip_id)
+        if factor is None:  # placement checked it; only a broken table gets here
+            raise RuntimeError(f"no factor for chip {chip_id} in {inst}")
+        return factor
+
+
+@functools.lru_cache(maxsize=8192)
+def _cluster_chip(cluster_id: int) -> int:
+    """A cluster's chip never changes once it exists (orders refer to it)."""
+    return Cluster.objects.values_list("chip_id", flat=True).get(pk=cluster_id)
 
 
 def _order_ids(event: engine.Event) -> tuple[int, ...]:
@@ -315,3 +322,36 @@ def rejection_error(code: engine.RejectCode) -> Exception:
         engine.RejectCode.POST_ONLY_WOULD_CROSS: PostOnlyWouldCross,
         engine.RejectCode.ORDER_NOT_OPEN: OrderNotOpen,
     }.get(code, InvalidOrder)(f"The engine refused the command ({code}).")
+
+
+ORDER_COLUMNS = (
+    "price",
+    "quantity",
+    "filled_quantity",
+    "remaining_quantity",
+    "filled_value",
+    "status",
+    "cancel_reason",
+    "sequence",
+    "committed_chips",
+    "placed_through",
+    "updated_at",
+)
+
+
+def _orders_write(orders: list[Order]) -> None:
+    """UPDATE the touched orders with one prepared statement (bulk_update's CASE
+    expressions cost more to build than these few rows)."""
+    if not orders:
+        return
+    assignments = ", ".join(f"{c} = %s" for c in ORDER_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Order._meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
+            [(*(_db(o, c) for c in ORDER_COLUMNS), o.pk) for o in orders],
+        )
+
+
+def _db(order: Order, column: str):
+    field = Order._meta.get_field(column)
+    return field.get_db_prep_save(getattr(order, column), connection)

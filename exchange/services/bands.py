@@ -1,6 +1,7 @@
 """The price band: sells within [lo, hi] at the site, buys within [lo, hi + Smax]
 all-in, where Smax is the largest surcharge into the buyer's origin."""
 
+import functools
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db.models import Max
@@ -22,8 +23,14 @@ def band(instrument: Instrument) -> tuple[Decimal, Decimal] | None:
 
 
 def max_surcharge_into(instrument: Instrument, origin: Region) -> Decimal:
+    return _max_surcharge(instrument.surcharge_table_id, origin.pk)
+
+
+@functools.lru_cache(maxsize=4096)
+def _max_surcharge(table_id: int, region_id: int) -> Decimal:
+    """Smax into a region (published tables are immutable: cached per process)."""
     return Surcharge.objects.filter(
-        table_id=instrument.surcharge_table_id, buy_region=origin
+        table_id=table_id, buy_region_id=region_id
     ).aggregate(m=Max("surcharge"))["m"] or Decimal(0)
 
 

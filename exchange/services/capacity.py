@@ -2,6 +2,7 @@
 window, and at every instant the chips committed by a cluster's open and filled sells,
 across instruments and profiles, stay within its count."""
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,18 +13,28 @@ from market.models import Cluster, ConversionFactor
 
 
 def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
-    row = ConversionFactor.objects.filter(
-        table_id=instrument.conversion_table_id,
-        profile_id=instrument.profile_id,
-        chip_id=cluster.chip_id,
-    ).first()
-    if row is None:
+    factor = table_factor(
+        instrument.conversion_table_id, instrument.profile_id, cluster.chip_id
+    )
+    if factor is None:
         raise NoConversionFactor(
             f"{cluster.chip.code} has no {instrument.profile.code} conversion factor "
             f"in table v{instrument.conversion_table.version}: it cannot sell "
             f"{instrument.symbol}."
         )
-    return row.factor
+    return factor
+
+
+@functools.lru_cache(maxsize=8192)
+def table_factor(table_id: int, profile_id: int, chip_id: int) -> Decimal | None:
+    """A published factor (tables are immutable, so each process may keep them)."""
+    return (
+        ConversionFactor.objects.filter(
+            table_id=table_id, profile_id=profile_id, chip_id=chip_id
+        )
+        .values_list("factor", flat=True)
+        .first()
+    )
 
 
 def peak_commitment(

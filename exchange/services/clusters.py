@@ -14,8 +14,11 @@ from market.models import Cluster
 def cluster_committed_peak(cluster: Cluster):
     """The most chips committed at any instant from now on."""
     windows = (
-        Order.objects.filter(cluster=cluster, committed_chips__gt=0,
-                             instrument__delivery_end__gt=timezone.now())
+        Order.objects.filter(
+            cluster=cluster,
+            committed_chips__gt=0,
+            instrument__delivery_end__gt=timezone.now(),
+        )
         .values_list("instrument__delivery_start", "instrument__delivery_end")
         .distinct()
     )
@@ -28,7 +31,9 @@ def cluster_committed_peak(cluster: Cluster):
 def cluster_resize(*, cluster_id: int, count: int) -> Cluster:
     """Entry point: set a cluster's chip count (operators, providers)."""
     if count < 1:
-        raise InvalidOrder("A cluster has at least one chip.", fields={"count": [">= 1"]})
+        raise InvalidOrder(
+            "A cluster has at least one chip.", fields={"count": [">= 1"]}
+        )
     return run_durable(_resize, cluster_id=cluster_id, count=count)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from exchange import books, codec, engine
 from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
-from exchange.locks import cluster_for_update, instrument_for_update
+from exchange.locks import cluster_for_update, instrument_for_update_by_symbol
 from exchange.models import Instrument, Order, Trade
 from exchange.services import bands, capacity
 from exchange.services.apply import (
@@ -26,7 +26,6 @@ from exchange.services.requests import (
     check_combination,
     check_role,
     constraints_resolve,
-    instrument_get,
     sell_site,
 )
 from market.models import Participant
@@ -86,9 +85,8 @@ def placement_fills(order: Order) -> list[Trade]:
 
 
 def _place(*, participant: Participant, request: OrderRequest, now: datetime) -> Placed:
-    instrument = instrument_get(request.instrument)
+    instrument = instrument_for_update_by_symbol(request.instrument)
     order = _order_row(participant, request, instrument)
-    instrument = instrument_for_update(instrument.pk)
     if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
         raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
     codec.steps(request.quantity, instrument.lot_size, "quantity")
@@ -106,8 +104,11 @@ def _place(*, participant: Participant, request: OrderRequest, now: datetime) ->
     order.conversion_version = instrument.conversion_table.version
     order.surcharge_version = instrument.surcharge_table.version
     book = books.book_checkout(instrument)  # before the new row exists
-    with transaction.atomic():  # a savepoint: a duplicate client_order_id raises here
+    if order.client_order_id is None:
         order.save()
+    else:
+        with transaction.atomic():  # a savepoint: a concurrent duplicate raises here
+            order.save()
     events = book.place(_engine_order(order, instrument), codec.instant(now))
     if len(events) == 1 and isinstance(events[0], engine.Rejected):
         raise rejection_error(events[0].code)
