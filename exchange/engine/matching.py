@@ -1,0 +1,232 @@
+"""Network-aware price-time matching over buckets.
+
+An incoming buy from region b ranks resting sells by `ask + s(a, b)`, an incoming
+sell ranks resting buys by `bid - s(a, b)`, ties by priority sequence. Within a
+bucket the surcharge is one constant, so the best counterparty is the best of the
+bucket heads: each step costs O(compatible buckets), never a scan of the book. The
+trade price is the resting order's: a resting sell gets its ask, a resting buy pays
+its bid (the seller then gets `bid - s`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .events import CancelReason, Event, Fill
+from .orders import Instant, NewOrder, Side
+from .state import BookState, Route, _Order, due
+
+BUY = Side.BUY
+SELF_TRADE = CancelReason.SELF_TRADE
+
+
+class Matcher(BookState):
+    def _routes_of(self, spec: NewOrder) -> list[Route]:
+        """Routes of an incoming order's bucket, without creating the bucket: for
+        checks that must leave the book untouched."""
+        if spec.side is BUY:
+            bucket = self._buys.get((spec.region, spec.constraints))
+            others = self._sells.values()
+        else:
+            bucket = self._sells.get((spec.region, spec.stack))
+            others = self._buys.values()
+        if bucket is not None:
+            return bucket.routes
+        route = self.network.route
+        routes = []
+        for other in others:
+            if spec.side is BUY:
+                s = route(other.region, other.stack, spec.region, spec.constraints)
+            else:
+                s = route(spec.region, spec.stack, other.region, other.constraints)
+            if s is not None:
+                routes.append((other, s))
+        return routes
+
+    def _take(
+        self,
+        spec: NewOrder,
+        routes: list[Route],
+        limit: int,
+        rem: int,
+        events: list[Event],
+    ) -> int:
+        """Trade an incoming order as taker; return what is left of it."""
+        if spec.side is BUY:
+            return self._take_buy(spec, routes, limit, rem, events)
+        return self._take_sell(spec, routes, limit, rem, events)
+
+    def _take_buy(
+        self,
+        spec: NewOrder,
+        routes: list[Route],
+        limit: int,
+        rem: int,
+        events: list[Event],
+    ) -> int:
+        asks = self._ask_ladder.heap  # asks[0]: the lowest ask of any bucket
+        pid = spec.participant_id
+        while rem and asks:
+            floor = asks[0]
+            best: _Order | None = None
+            best_cost = best_prio = best_s = 0
+            for bucket, s in routes:
+                if floor + s > limit:
+                    break  # routes are by surcharge: no later one can cross
+                heap = bucket.heap
+                if heap:
+                    level = bucket.levels[heap[0]]
+                    cost = level.price + s
+                    if cost <= limit:
+                        head = level.orders[0]
+                        if (
+                            best is None
+                            or cost < best_cost
+                            or (cost == best_cost and head.priority < best_prio)
+                        ):
+                            best, best_cost, best_prio, best_s = (
+                                head,
+                                cost,
+                                head.priority,
+                                s,
+                            )
+            if best is None:
+                break
+            if best.spec.participant_id == pid:
+                self._drop(best, SELF_TRADE, events)
+                continue
+            rem = self._fill(best, rem, spec.order_id, True, best.price, best_s, events)
+        return rem
+
+    def _take_sell(
+        self,
+        spec: NewOrder,
+        routes: list[Route],
+        limit: int,
+        rem: int,
+        events: list[Event],
+    ) -> int:
+        bids = self._bid_ladder.heap  # -bids[0]: the highest bid of any bucket
+        pid = spec.participant_id
+        while rem and bids:
+            ceiling = -bids[0]
+            best: _Order | None = None
+            best_net = best_prio = best_s = 0
+            for bucket, s in routes:
+                if ceiling - s < limit:
+                    break  # routes are by surcharge: no later one can cross
+                heap = bucket.heap
+                if heap:
+                    level = bucket.levels[heap[0]]
+                    net = level.price - s
+                    if net >= limit:
+                        head = level.orders[0]
+                        if (
+                            best is None
+                            or net > best_net
+                            or (net == best_net and head.priority < best_prio)
+                        ):
+                            best, best_net, best_prio, best_s = (
+                                head,
+                                net,
+                                head.priority,
+                                s,
+                            )
+            if best is None:
+                break
+            if best.spec.participant_id == pid:
+                self._drop(best, SELF_TRADE, events)
+                continue
+            rem = self._fill(best, rem, spec.order_id, False, best_net, best_s, events)
+        return rem
+
+    def _fill(
+        self,
+        maker: _Order,
+        rem: int,
+        taker_id: int,
+        taker_buys: bool,
+        site_price: int,
+        surcharge: int,
+        events: list[Event],
+    ) -> int:
+        """Trade the taker's `rem` against a maker; return what the taker has left."""
+        qty = maker.remaining if maker.remaining < rem else rem
+        rem -= qty
+        left = maker.remaining - qty
+        self.sequence += 1
+        mid = maker.spec.order_id
+        if taker_buys:
+            fill = Fill(
+                self.sequence,
+                taker_id,
+                mid,
+                mid,
+                taker_id,
+                site_price,
+                surcharge,
+                qty,
+                rem,
+                left,
+            )
+        else:
+            fill = Fill(
+                self.sequence,
+                mid,
+                taker_id,
+                mid,
+                taker_id,
+                site_price,
+                surcharge,
+                qty,
+                left,
+                rem,
+            )
+        events.append(fill)
+        if left:
+            maker.remaining = left
+            maker.level.qty -= qty
+        else:
+            self._remove(maker)
+        return rem
+
+    def _crossing(self, spec: NewOrder, limit: int) -> Iterator[_Order]:
+        """Live resting orders an incoming order at `limit` crosses, in no order.
+
+        Only for the read-only checks (post-only, FOK): the top of each bucket
+        settles most cases without touching deeper levels.
+        """
+        buy = spec.side is BUY
+        for bucket, s in self._routes_of(spec):
+            if not bucket.heap:
+                continue
+            top = bucket.levels[bucket.heap[0]]
+            if (top.price + s > limit) if buy else (top.price - s < limit):
+                continue
+            for level in bucket.levels.values():
+                if not level.qty:
+                    continue
+                if (level.price + s > limit) if buy else (level.price - s < limit):
+                    continue
+                for order in level.orders:
+                    if order.remaining:
+                        yield order
+
+    def _would_cross_other(self, spec: NewOrder, limit: int, now: Instant) -> bool:
+        """Post-only check: any crossable order of another participant, alive at now."""
+        pid = spec.participant_id
+        for order in self._crossing(spec, limit):
+            if order.spec.participant_id != pid and not due(order, now):
+                return True
+        return False
+
+    def _fillable(self, spec: NewOrder, now: Instant) -> bool:
+        """FOK check: enough crossable quantity from others, alive at `now`."""
+        pid = spec.participant_id
+        need = spec.quantity
+        for order in self._crossing(spec, spec.price):
+            if order.spec.participant_id != pid and not due(order, now):
+                need -= order.remaining
+                if need <= 0:
+                    return True
+        return False
