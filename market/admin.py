@@ -217,6 +217,7 @@ class ClusterAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Orders refer to a cluster's site and chip: they never change once it exists.
         return ["participant", "region", "chip"] if obj is not None else []
+
     list_filter = ["region", "chip__stack", "chip__vendor"]
     search_fields = ["name", "participant__display_name", "chip__code"]
     list_select_related = ["participant", "region", "chip"]

@@ -23,29 +23,46 @@ def test_halt_and_resume_from_admin(operator, instrument):
 
 def test_operator_cancels_an_order(operator, instrument, buyer):
     order = place(buyer, instrument, "buy", "5.0", "12.00").order
-    operator.post("/admin/exchange/order/",
-                  {"action": "cancel_orders", "_selected_action": [order.pk]})
+    operator.post(
+        "/admin/exchange/order/",
+        {"action": "cancel_orders", "_selected_action": [order.pk]},
+    )
     assert Order.objects.get(pk=order.pk).status == "cancelled"
 
 
 def test_resize_refuses_to_drop_below_commitment(operator, instrument, seller):
     place(seller, instrument, "sell", "100.0", "12.00")
-    response = operator.post("/admin/market/cluster/", {
-        "action": "resize", "_selected_action": [seller.cluster.pk], "apply": "1",
-        "count": "1",
-    }, follow=True)
+    response = operator.post(
+        "/admin/market/cluster/",
+        {
+            "action": "resize",
+            "_selected_action": [seller.cluster.pk],
+            "apply": "1",
+            "count": "1",
+        },
+        follow=True,
+    )
     assert "cannot drop below" in response.content.decode()
     seller.cluster.refresh_from_db()
     assert seller.cluster.count == 64
 
 
-@pytest.mark.parametrize("path", [
-    "/admin/exchange/instrument/", "/admin/exchange/order/", "/admin/exchange/trade/",
-    "/admin/exchange/orderevent/", "/admin/settlement/account/",
-    "/admin/settlement/journalentry/", "/admin/settlement/hold/",
-    "/admin/settlement/obligation/", "/admin/market/cluster/",
-    "/admin/settlement/journalentry/adjust/", "/admin/market/region/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/exchange/instrument/",
+        "/admin/exchange/order/",
+        "/admin/exchange/trade/",
+        "/admin/exchange/orderevent/",
+        "/admin/settlement/account/",
+        "/admin/settlement/journalentry/",
+        "/admin/settlement/hold/",
+        "/admin/settlement/obligation/",
+        "/admin/market/cluster/",
+        "/admin/settlement/journalentry/adjust/",
+        "/admin/market/region/",
+    ],
+)
 def test_admin_pages_render_with_search_and_filters(operator, instrument, path):
     assert operator.get(path).status_code == 200
     if not path.endswith("adjust/"):

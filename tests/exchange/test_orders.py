@@ -201,7 +201,8 @@ def test_cluster_count_cannot_drop_below_commitments(instrument):
     from exchange.services.clusters import cluster_resize
 
     seller = make_seller(count=10)
-    place(seller, instrument, "sell", "100.0", "12.00")  # 100 / (0.923 x 24) = 4.5 chips
+    # 100 SCU-h / (0.923 x 24) = 4.5 chips
+    place(seller, instrument, "sell", "100.0", "12.00")
     with pytest.raises(InsufficientCapacity):
         cluster_resize(cluster_id=seller.cluster.pk, count=4)
     assert cluster_resize(cluster_id=seller.cluster.pk, count=5).count == 5
