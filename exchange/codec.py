@@ -85,16 +85,22 @@ def new_order_json(o: engine.NewOrder) -> dict[str, Any]:
 
 
 def new_order_from_json(d: dict[str, Any]) -> engine.NewOrder:
+    side = SIDES[d["side"]]
+    # A buy always carries constraints (the engine requires them), even when the
+    # stored ones are empty; a sell never does.
+    constraints = (
+        constraints_engine(d["constraints"] or {}) if side is engine.Side.BUY else None
+    )
     return engine.NewOrder(
         order_id=d["order_id"],
         participant_id=d["participant_id"],
-        side=SIDES[d["side"]],
+        side=side,
         price=d["price"],
         quantity=d["quantity"],
         tif=TIFS[d["tif"]],
         region=d["region"],
         stack=d["stack"],
-        constraints=constraints_engine(d["constraints"]) if d["constraints"] else None,
+        constraints=constraints,
         post_only=d["post_only"],
         market=d["market"],
         expires_at=d["expires_at"],

@@ -96,11 +96,11 @@ class Book(Matcher):
         elif buy:
             asks = self._ask_ladder.heap
             if asks and asks[0] + routes[0][1] <= price:
-                qty = self._take_buy(order, routes, price, qty, events)
+                qty = self._take(order, routes, price, qty, events)
         else:
             bids = self._bid_ladder.heap
             if bids and -bids[0] - routes[0][1] >= price:
-                qty = self._take_sell(order, routes, price, qty, events)
+                qty = self._take(order, routes, price, qty, events)
         if qty:
             if tif is GTC or tif is GTD:
                 self._rest(order, price, qty, seq, bucket)

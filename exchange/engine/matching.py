@@ -51,38 +51,34 @@ class Matcher(BookState):
         rem: int,
         events: list[Event],
     ) -> int:
-        """Trade an incoming order as taker; return what is left of it."""
-        if spec.side is BUY:
-            return self._take_buy(spec, routes, limit, rem, events)
-        return self._take_sell(spec, routes, limit, rem, events)
+        """Trade an incoming order as taker; return what is left of it.
 
-    def _take_buy(
-        self,
-        spec: NewOrder,
-        routes: list[Route],
-        limit: int,
-        rem: int,
-        events: list[Event],
-    ) -> int:
-        asks = self._ask_ladder.heap  # asks[0]: the lowest ask of any bucket
+        Works in level keys (ask for sells, -bid for buys), where lower is better
+        for the taker on either side: a resting order costs `key + s`, an incoming
+        buy crosses when that is <= its limit, an incoming sell when it is <= -limit
+        (that is, `bid - s >= ask`). A bucket's best key is `heap[0]`, so only the
+        winning bucket's level is looked up.
+        """
+        buy = spec.side is BUY
+        ladder = (self._ask_ladder if buy else self._bid_ladder).heap
+        bound = limit if buy else -limit
         pid = spec.participant_id
-        while rem and asks:
-            floor = asks[0]
+        while rem and ladder:
+            floor = ladder[0]  # the side's best key over all buckets
             best: _Order | None = None
             best_cost = best_prio = best_s = 0
             for bucket, s in routes:
-                if floor + s > limit:
+                if floor + s > bound:
                     break  # routes are by surcharge: no later one can cross
                 heap = bucket.heap
                 if heap:
-                    level = bucket.levels[heap[0]]
-                    cost = level.price + s
-                    if cost <= limit:
-                        head = level.orders[0]
+                    cost = heap[0] + s
+                    if cost <= bound and (best is None or cost <= best_cost):
+                        head = bucket.levels[heap[0]].orders[0]
                         if (
                             best is None
                             or cost < best_cost
-                            or (cost == best_cost and head.priority < best_prio)
+                            or head.priority < best_prio
                         ):
                             best, best_cost, best_prio, best_s = (
                                 head,
@@ -95,49 +91,8 @@ class Matcher(BookState):
             if best.spec.participant_id == pid:
                 self._drop(best, SELF_TRADE, events)
                 continue
-            rem = self._fill(best, rem, spec.order_id, True, best.price, best_s, events)
-        return rem
-
-    def _take_sell(
-        self,
-        spec: NewOrder,
-        routes: list[Route],
-        limit: int,
-        rem: int,
-        events: list[Event],
-    ) -> int:
-        bids = self._bid_ladder.heap  # -bids[0]: the highest bid of any bucket
-        pid = spec.participant_id
-        while rem and bids:
-            ceiling = -bids[0]
-            best: _Order | None = None
-            best_net = best_prio = best_s = 0
-            for bucket, s in routes:
-                if ceiling - s < limit:
-                    break  # routes are by surcharge: no later one can cross
-                heap = bucket.heap
-                if heap:
-                    level = bucket.levels[heap[0]]
-                    net = level.price - s
-                    if net >= limit:
-                        head = level.orders[0]
-                        if (
-                            best is None
-                            or net > best_net
-                            or (net == best_net and head.priority < best_prio)
-                        ):
-                            best, best_net, best_prio, best_s = (
-                                head,
-                                net,
-                                head.priority,
-                                s,
-                            )
-            if best is None:
-                break
-            if best.spec.participant_id == pid:
-                self._drop(best, SELF_TRADE, events)
-                continue
-            rem = self._fill(best, rem, spec.order_id, False, best_net, best_s, events)
+            site = best.price if buy else best.price - best_s
+            rem = self._fill(best, rem, spec.order_id, buy, site, best_s, events)
         return rem
 
     def _fill(

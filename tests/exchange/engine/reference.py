@@ -7,7 +7,7 @@ It keeps one flat list of resting orders and scans all of them for every decisio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from exchange.engine import (
@@ -337,8 +337,3 @@ class ReferenceBook:
             if s is not None:
                 prices.append(r.price + s)
         return min(prices, default=None)
-
-
-def snapshot_of(book: Any) -> list[RestingOrder]:
-    """orders() with the fields that identify an order's state; for comparisons."""
-    return [replace(o) for o in book.orders()]

@@ -24,7 +24,8 @@ def _place(side, pid, offset, qty=1, *, si=0):
 def test_level_when_most_of_it_is_cancelled_behind_its_head_keeps_time_order():
     """Cancelling 80 of 120 orders queued behind a live head compacts the level;
     the survivors still trade oldest first, exactly as the reference says."""
-    market = Market(NETWORK, ["east", "west", "north"], ["CUDA", "CANN"], [Constraints()])
+    regions, stacks = ["east", "west", "north"], ["CUDA", "CANN"]
+    market = Market(NETWORK, regions, stacks, [Constraints()])
     harness = Harness(market)
     for i in range(121):
         harness.step(_place(SELL, 1 + i % 3, 10))
