@@ -165,8 +165,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # The API's only authentication: `Authorization: Token <key>` (market/api/auth.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["market.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["market.api.throttles.ApiKeyRateThrottle"],
+    # Proxies in front of gunicorn that append to X-Forwarded-For; 0 trusts none, so
+    # a client cannot pick its own IP to escape the anonymous throttle.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -186,7 +191,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"ChipKindEnum": "market.models.ChipModel.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChipKindEnum": "market.models.ChipModel.Kind",
+        "SideEnum": "exchange.models.Order.Side",
+        "OrderStatusEnum": "exchange.models.Order.Status",
+        "DeliveryStatusEnum": "settlement.models.Obligation.Status",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------
@@ -225,6 +235,12 @@ EXCHANGE_OPENING_PRICES = env.dict(
     },
 )
 EXCHANGE_API_THROTTLE_RATE = env.str("EXCHANGE_API_THROTTLE_RATE", default="50/s")
+# Creating API keys with a username and password: per client IP, much stricter.
+EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
+    "EXCHANGE_API_LOGIN_THROTTLE_RATE", default="10/m"
+)
+# Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
+EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
 
 LOGGING = {
     "version": 1,

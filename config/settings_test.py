@@ -19,3 +19,7 @@ STORAGES = {
 }
 # Static files are not served in tests; skip WhiteNoise's scan of STATIC_ROOT.
 MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
+# Tests make many requests from one client IP within a second; the throttle tests set
+# low rates with override_settings.
+EXCHANGE_API_THROTTLE_RATE = "100000/s"
+EXCHANGE_API_LOGIN_THROTTLE_RATE = "100000/m"

@@ -5,6 +5,7 @@ service come out in the same shape, keeping WWW-Authenticate and Retry-After.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ DOMAIN_STATUS = {
     "client_order_id_conflict": 409,
     "immutable_record": 409,
     "no_published_table": 404,
+    "delivery_not_allowed": 409,
 }
 
 DRF_CODES = [
@@ -73,6 +75,12 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):  # a model's full_clean()
+        exc = exceptions.ValidationError(
+            exc.message_dict
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": exc.messages}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a server error: handler500 answers in the envelope
@@ -85,6 +93,13 @@ def exception_handler(exc, context):
     else:
         response.data = error_body(code, _flatten(detail))
     return response
+
+
+def error_status_body(exc: Exception) -> tuple[int, dict] | None:
+    """The status and envelope the API answers `exc` with (None: a server error).
+    For a batch, whose items each get their own status and error."""
+    response = exception_handler(exc, {})
+    return None if response is None else (response.status_code, response.data)
 
 
 def _custom_code(detail) -> str | None:

@@ -25,6 +25,63 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class CodeField(serializers.RegexField):
+class StrictStringMixin:
+    """A JSON string only: DRF would read 0 as "0", which the schema does not
+    allow."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictRegexField(StrictStringMixin, serializers.RegexField):
+    pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only, in a body (query parameters use IntegerField)."""
+
+    default_error_messages = {"not_an_integer": "Must be a JSON integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_an_integer")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only, in a body."""
+
+    default_error_messages = {"not_a_boolean": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
+class CodeField(StrictRegexField):
     def __init__(self, **kwargs):
         super().__init__(CODE_PATTERN, max_length=64, **kwargs)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time within years 2000-2999: far-off years would overflow time
+    zone arithmetic somewhere down the line, and no market time lies there."""
+
+    default_error_messages = {
+        "out_of_range": "Times must lie in the years 2000 to 2999.",
+    }
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if not 2000 <= moment.year <= 2999:
+            self.fail("out_of_range")
+        return moment

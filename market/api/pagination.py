@@ -1,7 +1,10 @@
-"""Strict pagination: out-of-range `limit`/`offset` is a 400, never silently clamped."""
+"""Strict pagination: out-of-range `limit`/`offset` is a 400, never silently clamped;
+so is a cursor that does not decode."""
+
+import re
 
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 MAX_LIMIT = 500
 MAX_OFFSET = 100_000
@@ -9,7 +12,7 @@ MAX_OFFSET = 100_000
 
 def bounded_int(request, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise ValidationError({name: [f"Must be an integer from {low} to {high}."]})
@@ -34,4 +37,41 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         for param in params:
             low, high = bounds[param["name"]]
             param["schema"].update({"minimum": low, "maximum": high})
+        return params
+
+
+POSITION = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Newest first by an integer key (`ordering`), `limit` 1-500 per page. A cursor
+    that does not decode, or whose position is not an id, is a 400 (never a 500)."""
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = MAX_LIMIT
+    ordering = "-id"
+
+    def get_page_size(self, request):
+        return bounded_int(
+            request, "limit", default=self.page_size, low=1, high=self.max_page_size
+        )
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+        position = None if cursor is None else cursor.position
+        if position is not None and not POSITION.fullmatch(position):
+            raise ValidationError({"cursor": ["Invalid cursor."]})
+        return cursor
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == "limit":
+                param["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+            else:
+                param["schema"].update({"maxLength": 200})
         return params

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from market.api import views
+from market.api import tokens, views
 
 urlpatterns = [
     path("regions/", views.RegionListApi.as_view(), name="api-regions"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path("profiles/", views.ProfileListApi.as_view(), name="api-profiles"),
     path("conversion/", views.ConversionApi.as_view(), name="api-conversion"),
     path("surcharges/", views.SurchargeListApi.as_view(), name="api-surcharges"),
+    path("auth/token/", tokens.TokenCreateApi.as_view(), name="api-token"),
+    path("_bench/", tokens.BenchmarkApi.as_view(), name="api-bench"),
 ]

@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from market import selectors
 from market.api import serializers as s
-from market.api.schema import errors, paginated
+from market.api.query import StrictFilterBackend
+from market.api.schema import errors
 from market.conversion import scu_h
 from market.models import (
     ChipModel,
@@ -20,7 +21,7 @@ from market.models import (
     WorkloadProfile,
 )
 
-PUBLIC_ERRORS = errors(400, 429)
+PUBLIC_ERRORS = errors(400, 401, 429)
 
 
 class RegionFilter(filters.FilterSet):
@@ -36,6 +37,7 @@ class RegionFilter(filters.FilterSet):
 class RegionListApi(generics.ListAPIView):
     queryset = Region.objects.select_related("hub").order_by("code")
     serializer_class = s.RegionOutput
+    filter_backends = [StrictFilterBackend]
     filterset_class = RegionFilter
 
 
@@ -52,6 +54,7 @@ class ChipFilter(filters.FilterSet):
 class ChipListApi(generics.ListAPIView):
     queryset = ChipModel.objects.select_related("stack").order_by("code")
     serializer_class = s.ChipOutput
+    filter_backends = [StrictFilterBackend]
     filterset_class = ChipFilter
 
 
@@ -74,11 +77,11 @@ def _conversion_table(version: int | None) -> ConversionTable:
 class ConversionApi(APIView):
     @extend_schema(
         parameters=[s.ConversionQuery],
-        responses={200: s.ConversionOutput, **errors(400, 404, 422, 429)},
+        responses={200: s.ConversionOutput, **errors(400, 401, 404, 422, 429)},
     )
     def get(self, request):
         """SCU-h of `count` chips over `hours` for a profile, with the factor used."""
-        query = s.ConversionQuery(data=request.query_params)
+        query = s.ConversionQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         data = query.validated_data
         table = _conversion_table(data.get("version"))
@@ -113,7 +116,7 @@ class SurchargeListApi(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        query = s.SurchargeQuery(data=self.request.query_params)
+        query = s.SurchargeQuery(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
         profile, version = (
             query.validated_data["profile"],
@@ -136,8 +139,8 @@ class SurchargeListApi(generics.ListAPIView):
     @extend_schema(
         parameters=[s.SurchargeQuery],
         responses={
-            200: paginated(s.SurchargeOutput, "PaginatedSurchargeList"),
-            **errors(400, 404, 422, 429),
+            200: s.SurchargeOutput(many=True),
+            **errors(400, 401, 404, 422, 429),
         },
     )
     def get(self, request, *args, **kwargs):

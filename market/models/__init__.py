@@ -1,5 +1,6 @@
 """Catalogue models, split by role: reference data, published tables, participants."""
 
+from market.models.apikeys import ApiKey as ApiKey
 from market.models.catalogue import (
     CHIP_METRICS,
     ChipModel,

@@ -1,0 +1,260 @@
+"""Input and output serializers of the trading endpoints: orders, fills and
+clusters (market data: market_serializers.py). Decimals are strings in and out;
+inputs are parsed here and checked against the market (references, grid, roles) by
+the services."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+
+from exchange.models import Order, Trade
+from exchange.selectors import fill_view
+from exchange.services.requests import OrderRequest
+from market.api.fields import (
+    BoundedDateTimeField,
+    CodeField,
+    StrictBooleanField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictRegexField,
+)
+from market.api.schema import ErrorDetailSerializer
+
+EXAMPLE_SYMBOL = "TRAIN-20261201"
+MAX_ID = 10**18 - 1
+PRICE = {"max_digits": 14, "decimal_places": 2}
+QTY = {"max_digits": 16, "decimal_places": 1}
+MONEY = {"max_digits": 20, "decimal_places": 4}
+# Bounds that keep price x quantity within the ledger's 16 integer digits.
+PRICE_RANGE = {"min_value": Decimal("0.01"), "max_value": Decimal("1000000")}
+QTY_RANGE = {"min_value": Decimal("0.1"), "max_value": Decimal("100000000")}
+
+
+def price_input(**kwargs) -> StrictDecimalField:
+    return StrictDecimalField(**PRICE, **PRICE_RANGE, **kwargs)
+
+
+def quantity_input(**kwargs) -> StrictDecimalField:
+    return StrictDecimalField(**QTY, **QTY_RANGE, **kwargs)
+
+
+# --- orders ----------------------------------------------------------------------
+class ConstraintsInput(serializers.Serializer):
+    stacks = serializers.ListField(
+        child=CodeField(), allow_empty=False, max_length=20, required=False
+    )
+    max_latency_ms = StrictIntegerField(
+        min_value=0, max_value=100_000, required=False, allow_null=True
+    )
+    regions = serializers.ListField(
+        child=CodeField(), allow_empty=False, max_length=100, required=False
+    )
+    residency_zone = CodeField(required=False, allow_null=True)
+    min_green_share = StrictDecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+        allow_null=True,
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A resting buy",
+            value={
+                "instrument": EXAMPLE_SYMBOL,
+                "side": "buy",
+                "type": "limit",
+                "time_in_force": "GTC",
+                "price": "12.50",
+                "quantity": "100.0",
+                "client_order_id": "bot-42-0001",
+                "region": "CITY-SH",
+            },
+            request_only=True,
+        )
+    ]
+)
+class OrderInput(serializers.Serializer):
+    instrument = CodeField()
+    side = serializers.ChoiceField(choices=Order.Side.choices)
+    type = serializers.ChoiceField(choices=Order.Type.choices, default="limit")
+    time_in_force = serializers.ChoiceField(
+        choices=Order.TimeInForce.choices, default="GTC"
+    )
+    post_only = StrictBooleanField(default=False)
+    price = price_input(
+        required=False, allow_null=True, help_text="All-in for buys, at site for sells."
+    )
+    quantity = quantity_input()
+    client_order_id = StrictRegexField(
+        r"^[A-Za-z0-9._:-]{1,64}$", max_length=64, required=False, allow_null=True
+    )
+    expires_at = BoundedDateTimeField(required=False, allow_null=True)
+    cluster = StrictIntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )
+    region = CodeField(required=False, allow_null=True)
+    constraints = ConstraintsInput(required=False, allow_null=True)
+
+    def to_request(self) -> OrderRequest:
+        return order_request(self.validated_data)
+
+
+def order_request(validated: dict) -> OrderRequest:
+    """The service's request from a validated order; constraint keys sent as null
+    are the same as absent, so a replay with either body is the same body."""
+    data = dict(validated)
+    raw = data.pop("constraints", None) or {}
+    constraints = {k: v for k, v in raw.items() if v is not None}
+    return OrderRequest(**data, constraints=constraints or None)
+
+
+class BatchInput(serializers.Serializer):
+    orders = OrderInput(many=True, allow_empty=False, max_length=100)
+
+
+class AmendInput(serializers.Serializer):
+    price = price_input(required=False)
+    quantity = quantity_input(required=False, help_text="The new total (> filled).")
+
+
+class OrderQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+    instrument = CodeField(required=False)
+
+
+class FillQuery(serializers.Serializer):
+    instrument = CodeField(required=False)
+
+
+class CancelAllQuery(serializers.Serializer):
+    instrument = CodeField(required=False)
+    side = serializers.ChoiceField(choices=Order.Side.choices, required=False)
+
+
+class ConstraintsOutput(serializers.Serializer):
+    stacks = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    max_latency_ms = serializers.IntegerField(allow_null=True)
+    regions = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    residency_zone = serializers.CharField(allow_null=True)
+    min_green_share = serializers.DecimalField(
+        max_digits=5, decimal_places=4, allow_null=True
+    )
+
+    def to_representation(self, instance):
+        return super().to_representation({k: instance.get(k) for k in self.fields})
+
+
+class FillOutput(serializers.Serializer):
+    trade_id = serializers.IntegerField()
+    order_id = serializers.IntegerField()
+    instrument = serializers.CharField()
+    side = serializers.ChoiceField(choices=Order.Side.choices)
+    price = serializers.DecimalField(**PRICE, help_text="At the seller's site.")
+    surcharge = serializers.DecimalField(**PRICE, help_text="Network, per SCU-h.")
+    all_in_price = serializers.DecimalField(**PRICE, help_text="price + surcharge.")
+    quantity = serializers.DecimalField(**QTY)
+    fee = serializers.DecimalField(**MONEY)
+    liquidity = serializers.ChoiceField(choices=["maker", "taker"])
+    executed_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        if isinstance(instance, Trade):
+            instance = fill_view(instance, self.context["participant_id"])
+        return super().to_representation(instance)
+
+
+class OrderOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    instrument = serializers.CharField(source="instrument.symbol")
+    side = serializers.ChoiceField(choices=Order.Side.choices)
+    type = serializers.ChoiceField(choices=Order.Type.choices)
+    time_in_force = serializers.ChoiceField(choices=Order.TimeInForce.choices)
+    post_only = serializers.BooleanField()
+    price = serializers.DecimalField(**PRICE)
+    quantity = serializers.DecimalField(**QTY)
+    client_order_id = serializers.CharField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    cluster = serializers.IntegerField(source="cluster_id", allow_null=True)
+    region = serializers.CharField(source="region.code")
+    stack = serializers.CharField(source="stack.code", allow_null=True)
+    constraints = ConstraintsOutput(allow_null=True)
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    cancel_reason = serializers.CharField()
+    filled_quantity = serializers.DecimalField(**QTY)
+    remaining_quantity = serializers.DecimalField(**QTY)
+    average_price = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        allow_null=True,
+        help_text="All-in for buys, at site for sells.",
+    )
+    created_at = serializers.DateTimeField()
+    sequence = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.constraints:
+            data["constraints"] = None
+        return data
+
+
+class OrderWithFillsOutput(OrderOutput):
+    fills = FillOutput(many=True, help_text="The fills this request produced.")
+
+
+class BatchResultOutput(serializers.Serializer):
+    status = serializers.IntegerField()
+    order = OrderWithFillsOutput(required=False)
+    error = ErrorDetailSerializer(required=False)
+
+
+class BatchOutput(serializers.Serializer):
+    results = BatchResultOutput(many=True)
+
+
+class CancelledOutput(serializers.Serializer):
+    cancelled = serializers.ListField(child=serializers.IntegerField())
+
+
+# --- clusters --------------------------------------------------------------------
+class ClusterInput(serializers.Serializer):
+    name = StrictRegexField(r"^[^\x00-\x1f]{1,100}$", max_length=100)
+    region = CodeField()
+    chip = CodeField()
+    count = StrictIntegerField(min_value=1, max_value=1_000_000)
+
+
+class CapacityOutput(serializers.Serializer):
+    instrument = serializers.CharField()
+    profile = serializers.CharField()
+    delivery_start = serializers.DateTimeField()
+    delivery_end = serializers.DateTimeField()
+    factor = serializers.DecimalField(max_digits=12, decimal_places=6)
+    scu_h = serializers.DecimalField(**QTY, help_text="count x hours x factor.")
+
+
+class ClusterOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    region = serializers.CharField(source="region.code")
+    chip = serializers.CharField(source="chip.code")
+    count = serializers.IntegerField()
+    stack = serializers.CharField(source="chip.stack.code")
+    capacity = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(CapacityOutput(many=True))
+    def get_capacity(self, cluster) -> list[dict]:
+        return CapacityOutput(
+            self.context["capacities"].get(cluster.pk, []), many=True
+        ).data

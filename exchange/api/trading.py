@@ -1,0 +1,290 @@
+"""Trading endpoints (an API key of a participant): orders, batches, cancel-all,
+fills and clusters. Thin: parse, call one service or selector, serialize.
+
+Precedence of refusals: 401 (no key), 403 (role: checked on the body's `side` before
+anything else is parsed), 400 (format), 404 (another's or unknown object), 409, 422.
+"""
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exchange import selectors
+from exchange.api import serializers as s
+from exchange.models import Order, Trade
+from exchange.services.orders import (
+    order_amend,
+    order_cancel,
+    order_get,
+    orders_cancel_all,
+)
+from exchange.services.placement import order_place
+from exchange.services.requests import check_role
+from market import services as market_services
+from market.api.auth import IsParticipant, IsSellerToWrite, participant_of
+from market.api.errors import error_status_body
+from market.api.pagination import CursorPagination
+from market.api.query import parse_query
+from market.api.schema import errors
+from market.exceptions import DomainError
+from market.models import ChipModel, Cluster, Region
+
+ORDER_ID = OpenApiParameter(
+    "order_id",
+    {"type": "integer", "minimum": 0, "maximum": s.MAX_ID},
+    OpenApiParameter.PATH,
+    required=True,
+)
+CLUSTER_ID = OpenApiParameter(
+    "cluster_id",
+    {"type": "integer", "minimum": 0, "maximum": s.MAX_ID},
+    OpenApiParameter.PATH,
+    required=True,
+)
+
+
+def _check_side_role(participant, body) -> None:
+    """403 before 400: a buyer-only participant selling is refused whatever else the
+    body holds."""
+    side = body.get("side") if isinstance(body, dict) else None
+    if side in Order.Side.values:
+        check_role(participant, side)
+
+
+def order_with_fills(order: Order, fills: list[Trade]) -> dict:
+    for trade in fills:
+        trade.instrument = order.instrument  # one symbol for all: no query per fill
+    data = dict(s.OrderOutput(order).data)
+    context = {"participant_id": order.participant_id}
+    data["fills"] = s.FillOutput(fills, many=True, context=context).data
+    return data
+
+
+class OrderListApi(generics.ListAPIView):
+    permission_classes = [IsParticipant]
+    serializer_class = s.OrderOutput
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        query = parse_query(s.OrderQuery, self.request)
+        return selectors.order_list(participant=participant_of(self.request), **query)
+
+    @extend_schema(
+        parameters=[s.OrderQuery],
+        responses={200: s.OrderOutput(many=True), **errors(400, 401, 403, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        """Your orders, newest first; filter by status and instrument."""
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.OrderInput,
+        responses={
+            201: s.OrderWithFillsOutput,
+            200: s.OrderWithFillsOutput,
+            **errors(400, 401, 403, 409, 415, 422, 429),
+        },
+    )
+    def post(self, request):
+        """Place an order: 201 with the fills it produced; 200 when the same
+        client_order_id and body were sent before (the original fills)."""
+        participant = participant_of(request)
+        _check_side_role(participant, request.data)
+        order_input = s.OrderInput(data=request.data)
+        order_input.is_valid(raise_exception=True)
+        placed = order_place(participant=participant, request=order_input.to_request())
+        code = status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
+        return Response(order_with_fills(placed.order, placed.fills), status=code)
+
+    @extend_schema(
+        operation_id="orders_cancel_all",
+        parameters=[s.CancelAllQuery],
+        responses={200: s.CancelledOutput, **errors(400, 401, 403, 429)},
+    )
+    def delete(self, request):
+        """Cancel your open orders (one transaction per instrument)."""
+        query = parse_query(s.CancelAllQuery, request)
+        ids = orders_cancel_all(participant=participant_of(request), **query)
+        return Response(s.CancelledOutput({"cancelled": ids}).data)
+
+
+class OrderBatchApi(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(
+        request=s.BatchInput,
+        responses={200: s.BatchOutput, **errors(400, 401, 403, 415, 429)},
+    )
+    def post(self, request):
+        """Up to 100 orders, each in its own transaction, in order. A malformed batch
+        is a 400; each order's refusal is its own result."""
+        participant = participant_of(request)
+        batch = s.BatchInput(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results = [_batch_item(participant, o) for o in batch.validated_data["orders"]]
+        return Response({"results": results})
+
+
+def _batch_item(participant, item: dict) -> dict:
+    try:
+        placed = order_place(participant=participant, request=s.order_request(item))
+    except (DomainError, APIException) as exc:
+        code, body = error_status_body(exc)
+        return {"status": code, "error": body["error"]}
+    code = status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
+    return {"status": code, "order": order_with_fills(placed.order, placed.fills)}
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(
+        parameters=[ORDER_ID],
+        responses={200: s.OrderWithFillsOutput, **errors(401, 403, 404, 429)},
+    )
+    def get(self, request, order_id: str):
+        """One of your orders, with all its fills so far."""
+        order = order_get(participant=participant_of(request), order_id=int(order_id))
+        return Response(order_with_fills(order, selectors.order_fills(order=order)))
+
+    @extend_schema(
+        parameters=[ORDER_ID],
+        request=s.AmendInput,
+        responses={
+            200: s.OrderWithFillsOutput,
+            **errors(400, 401, 403, 404, 409, 415, 422, 429),
+        },
+    )
+    def patch(self, request, order_id: str):
+        """Amend a resting limit order's price or total quantity."""
+        amend = s.AmendInput(data=request.data)
+        amend.is_valid(raise_exception=True)
+        amended = order_amend(
+            participant=participant_of(request),
+            order_id=int(order_id),
+            **amend.validated_data,
+        )
+        return Response(order_with_fills(amended.order, amended.fills))
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        parameters=[ORDER_ID],
+        responses={200: s.OrderWithFillsOutput, **errors(401, 403, 404, 409, 429)},
+    )
+    def delete(self, request, order_id: str):
+        """Cancel one open order; 409 when it is already done."""
+        order = order_cancel(
+            participant=participant_of(request), order_id=int(order_id)
+        )
+        return Response(order_with_fills(order, []))
+
+
+class FillCursor(CursorPagination):
+    ordering = "-id"
+
+
+class FillListApi(generics.ListAPIView):
+    permission_classes = [IsParticipant]
+    serializer_class = s.FillOutput
+    pagination_class = FillCursor
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Trade.objects.none()
+        query = parse_query(s.FillQuery, self.request)
+        return selectors.fill_list(participant=participant_of(self.request), **query)
+
+    def get_serializer_context(self):
+        participant = participant_of(self.request)
+        return {**super().get_serializer_context(), "participant_id": participant.pk}
+
+    @extend_schema(
+        parameters=[s.FillQuery],
+        responses={200: s.FillOutput(many=True), **errors(400, 401, 403, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        """Your fills, newest first."""
+        return super().get(request, *args, **kwargs)
+
+
+class ClusterListApi(generics.ListAPIView):
+    permission_classes = [IsSellerToWrite]
+    serializer_class = s.ClusterOutput
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Cluster.objects.none()
+        return selectors.cluster_list(participant=participant_of(self.request))
+
+    @extend_schema(
+        responses={200: s.ClusterOutput(many=True), **errors(400, 401, 403, 429)}
+    )
+    def get(self, request):
+        """Your clusters, with their capacity in each open instrument's window."""
+        page = self.paginate_queryset(self.get_queryset())
+        capacities = selectors.cluster_capacities(page)
+        data = s.ClusterOutput(page, many=True, context={"capacities": capacities})
+        return self.get_paginated_response(data.data)
+
+    @extend_schema(
+        request=s.ClusterInput,
+        responses={201: s.ClusterOutput, **errors(400, 401, 403, 415, 429)},
+    )
+    def post(self, request):
+        """Register a cluster (sellers only)."""
+        data = _cluster_input(request.data)
+        participant = participant_of(request)
+        cluster = _cluster_create(participant, data)
+        capacities = selectors.cluster_capacities([cluster])
+        body = s.ClusterOutput(cluster, context={"capacities": capacities}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _cluster_input(body) -> dict:
+    cluster = s.ClusterInput(data=body)
+    cluster.is_valid(raise_exception=True)
+    data = dict(cluster.validated_data)
+    region = Region.objects.filter(code=data["region"]).first()
+    chip = ChipModel.objects.select_related("stack").filter(code=data["chip"]).first()
+    problems = {
+        **({} if region else {"region": [f"Unknown region {data['region']!r}."]}),
+        **({} if chip else {"chip": [f"Unknown chip {data['chip']!r}."]}),
+    }
+    if problems:
+        raise ValidationError(problems)
+    return {**data, "region": region, "chip": chip}
+
+
+def _cluster_create(participant, data: dict) -> Cluster:
+    try:
+        with transaction.atomic(durable=True):
+            return market_services.cluster_create(participant=participant, **data)
+    except IntegrityError as exc:  # a concurrent cluster took the name
+        raise ValidationError(
+            {"name": ["You already have a cluster of this name."]}
+        ) from exc
+
+
+class ClusterDetailApi(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(
+        parameters=[CLUSTER_ID],
+        responses={200: s.ClusterOutput, **errors(401, 403, 404, 429)},
+    )
+    def get(self, request, cluster_id: str):
+        """One of your clusters."""
+        cluster = selectors.cluster_get(
+            participant=participant_of(request), cluster_id=int(cluster_id)
+        )
+        capacities = selectors.cluster_capacities([cluster])
+        return Response(
+            s.ClusterOutput(cluster, context={"capacities": capacities}).data
+        )

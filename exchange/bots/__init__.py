@@ -1,0 +1,3 @@
+"""Example trading bots for the REST API, using only httpx: run one with
+`python -m exchange.bots.<name> --url URL --token KEY [options]` (or --username and
+--password instead of --token). They retry until the server answers."""

@@ -1,0 +1,86 @@
+"""A market maker: quotes a bid and an ask around the locational price of its
+region, replacing both quotes every interval (cancel-all, then one batch).
+
+The bid is all-in at the region (its origin); the ask is at its cluster's site. It
+needs both roles and a cluster; by default the region is the cluster's.
+
+    python -m exchange.bots.market_maker --url URL --token KEY --spread 0.40
+"""
+
+import logging
+import time
+from decimal import Decimal
+
+from exchange.bots.client import TRANSIENT, Client, base_parser, connect, to_tick
+
+log = logging.getLogger("yiwang.bots.market_maker")
+
+
+def reference_price(client: Client, instrument: dict, region: str) -> Decimal | None:
+    """The region's locational price, else the last or reference price."""
+    body = client.get("prices/locational/", symbol=instrument["symbol"])
+    row = next((r for r in body["results"] if r["region"] == region), None)
+    for price in (
+        row and row["price"],
+        instrument.get("last_price"),
+        instrument.get("reference_price"),
+    ):
+        if price:
+            return Decimal(price)
+    return None
+
+
+def quotes(instrument: dict, mid: Decimal, args, cluster: dict) -> list[dict]:
+    tick, half = Decimal(instrument["tick_size"]), Decimal(args.spread) / 2
+    symbol, quantity = instrument["symbol"], args.quantity
+    bid = to_tick(mid - half, tick, up=False)
+    ask = to_tick(mid + half, tick, up=True)
+    return [
+        {"instrument": symbol, "side": "sell", "price": str(ask)}
+        | {"quantity": quantity, "cluster": cluster["id"], "post_only": True},
+        {"instrument": symbol, "side": "buy", "price": str(bid)}
+        | {"quantity": quantity, "region": args.region, "post_only": True},
+    ]
+
+
+def requote(client: Client, args, cluster: dict) -> None:
+    """Cancel the standing quotes, then quote again around the price now."""
+    instrument = client.instrument(symbol=args.symbol, profile=args.profile)
+    client.delete("orders/", instrument=instrument["symbol"])
+    mid = reference_price(client, instrument, args.region)  # without its own
+    if mid is None:
+        return
+    batch = {"orders": quotes(instrument, mid, args, cluster)}
+    for result in client.post("orders/batch/", batch)["results"]:
+        if result["status"] >= 400:
+            log.info("quote refused: %s", result["error"]["message"])
+        else:
+            log.debug("%s %s", result["order"]["side"], result["order"]["price"])
+
+
+def main(argv=None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--spread", default="0.40", help="ask - bid, CNY per SCU-h")
+    parser.add_argument("--quantity", default="20.0", help="SCU-h per quote")
+    parser.add_argument("--cluster", type=int, help="default: your first cluster")
+    parser.add_argument("--region", help="default: the cluster's region")
+    args = parser.parse_args(argv)
+    client = connect(args)
+    clusters = client.get("clusters/", limit=500)["results"]
+    cluster = next((c for c in clusters if args.cluster in (None, c["id"])), None)
+    if cluster is None:
+        raise SystemExit("a market maker needs a cluster (POST /api/v1/clusters/)")
+    args.region = args.region or cluster["region"]
+    deadline = time.monotonic() + args.max_seconds if args.max_seconds else 0
+    while not deadline or time.monotonic() < deadline:
+        try:
+            requote(client, args, cluster)
+        except TRANSIENT as exc:
+            log.warning("%s; trying again", exc)
+        time.sleep(args.interval)
+    client.delete("orders/")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

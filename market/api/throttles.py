@@ -1,0 +1,40 @@
+"""Request throttles, counted in Django's cache (Redis when REDIS_URL is set, so every
+process of a deployment shares the counts).
+
+Requests with an API key count per key (by its digest, never the key itself);
+anonymous requests count per client IP. Rates come from settings at request time:
+`EXCHANGE_API_THROTTLE_RATE` (default 50/s) for the API, and the stricter
+`EXCHANGE_API_LOGIN_THROTTLE_RATE` per IP for creating keys with a password. A batch is
+one request, so it counts once.
+"""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from market.models import ApiKey
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    scope = "api"
+
+    def get_rate(self):
+        return settings.EXCHANGE_API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key:{request.auth.digest}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return f"yiwang:throttle:{self.scope}:{ident}"
+
+
+class TokenCreateRateThrottle(SimpleRateThrottle):
+    """Password logins that mint keys: per client IP, whatever key is sent."""
+
+    scope = "token"
+
+    def get_rate(self):
+        return settings.EXCHANGE_API_LOGIN_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        return f"yiwang:throttle:{self.scope}:ip:{self.get_ident(request)}"

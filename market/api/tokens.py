@@ -1,0 +1,81 @@
+"""API keys over the API: `POST /api/v1/auth/token/` trades a username and password
+for a new key (201, shown once), throttled per client IP at a strict rate. Also the
+hidden benchmark endpoint (tests/bench/bench_api.py), off unless a setting enables it.
+"""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from market.api.auth import IsParticipant
+from market.api.fields import BoundedDateTimeField, StrictCharField
+from market.api.schema import errors
+from market.api.throttles import TokenCreateRateThrottle
+from market.apikeys import apikey_create
+
+
+class TokenInput(serializers.Serializer):
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
+    name = StrictCharField(max_length=100, default="api")
+    expires_at = BoundedDateTimeField(required=False, allow_null=True)
+
+
+class TokenOutput(serializers.Serializer):
+    key = serializers.CharField(help_text="Shown once: store it now.")
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class TokenCreateApi(APIView):
+    authentication_classes = []
+    throttle_classes = [TokenCreateRateThrottle]
+
+    @extend_schema(
+        request=TokenInput,
+        responses={201: TokenOutput, **errors(400, 415, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        """A new API key for a username and password (400 if they do not match)."""
+        body = TokenInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = authenticate(
+            request, username=data["username"], password=data["password"]
+        )
+        if user is None:
+            raise ValidationError(
+                {"password": ["Unable to log in with the given username and password."]}
+            )
+        with transaction.atomic(durable=True):
+            created = apikey_create(
+                user=user, name=data["name"], expires_at=data.get("expires_at")
+            )
+        key = created.api_key
+        out = {"key": created.key, "name": key.name, "prefix": key.prefix}
+        out |= {"created_at": key.created_at, "expires_at": key.expires_at}
+        return Response(TokenOutput(out).data, status=status.HTTP_201_CREATED)
+
+
+class BenchmarkApi(APIView):
+    """Benchmark only: creates one row through the same authentication, throttles,
+    renderer and middleware as the trading endpoints. 404 unless
+    EXCHANGE_API_BENCHMARK is on."""
+
+    permission_classes = [IsParticipant]
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        if not settings.EXCHANGE_API_BENCHMARK:
+            raise NotFound()
+        with transaction.atomic(durable=True):
+            created = apikey_create(user=request.user, name="bench")
+        return Response({"id": created.api_key.pk}, status=status.HTTP_201_CREATED)

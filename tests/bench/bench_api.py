@@ -1,0 +1,302 @@
+"""The REST API under load: gunicorn (2 workers, as in the Procfile) on PostgreSQL,
+driven by a small asyncio httpx load generator on loopback.
+
+    python -m tests.bench.bench_api [--requests 2000] [--concurrency 16]
+
+Creates a throw-away database seeded by the management commands, starts gunicorn with
+the hidden benchmark endpoint switched on, and measures:
+
+  (a) baseline: POST /api/v1/_bench/, a bare DRF endpoint that writes one row through
+      the same authentication, throttles (Redis when it answers), renderer and
+      middleware as the trading endpoints;
+  (b) POST /api/v1/orders/ with resting limit orders;
+  (c) the same with 30% crossing orders (fills, escrow, obligations);
+  (d) POST /api/v1/orders/batch/ with 20 orders each (30% crossing).
+
+All orders go to one instrument, so they queue on its lock: the worst case. Prints a
+markdown table: requests/s, orders/s, p50 and p99 latency, and the ratio of each
+throughput to the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+SYMBOL = "BENCH-API"
+TRADERS = 8  # buyers and as many sellers, each with its own key
+GUNICORN_ARGS = ["--workers", "2", "--threads", "4", "--log-level", "warning"]
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    orders: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def ops(self) -> float:
+        return self.orders / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return url
+    except OSError:
+        return ""  # the file cache of the demo
+
+
+def _manage(env: dict, *args: str) -> str:
+    out = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+
+
+def _database(base: str, name: str, *, drop: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _seed(env: dict) -> tuple[list[str], list[str]]:
+    """The instrument and funded traders; returns buyer keys and seller keys."""
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "load_catalogue")
+    start = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=2)
+    _manage(
+        env,
+        "create_instrument",
+        "--profile=train",
+        f"--delivery-start={start.isoformat()}T00:00+08:00",
+        f"--symbol={SYMBOL}",
+        "--opening-price=10.00",
+        "--price-band-pct=none",
+    )
+    keys: dict[str, list[str]] = {"buyer": [], "seller": []}
+    for role in keys:
+        for i in range(TRADERS):
+            keys[role].append(
+                _manage(
+                    env,
+                    "create_participant",
+                    f"bench-{role}-{i}",
+                    f"--roles={role}",
+                    "--deposit=1000000000",
+                    "--region=CITY-SH",
+                    "--token",
+                )
+            )
+    return keys["buyer"], keys["seller"]
+
+
+def _clusters(url: str, seller_keys: list[str]) -> dict[str, int]:
+    out = {}
+    body = {"name": "bench", "region": "CITY-SH", "chip": "nvidia-a100-80gb-sxm"}
+    for key in seller_keys:
+        response = httpx.post(
+            f"{url}/api/v1/clusters/",
+            json=body | {"count": 1_000_000},
+            headers={"Authorization": f"Token {key}"},
+        )
+        response.raise_for_status()
+        out[key] = response.json()["id"]
+    return out
+
+
+def _order(rng: random.Random, crossing_share: float, keys, clusters) -> tuple:
+    """(key, body) of one order by a random trader."""
+    side = rng.choice(["buy", "sell"])
+    key = rng.choice(keys[0] if side == "buy" else keys[1])
+    return key, _body(rng, crossing_share, side, clusters.get(key))
+
+
+def _body(rng: random.Random, crossing_share: float, side: str, cluster) -> dict:
+    """An order resting around 10.00, or crossing the spread."""
+    crossing = rng.random() < crossing_share
+    offset = rng.randint(1, 40)
+    if side == "buy":
+        cents = 1000 + 50 + offset if crossing else 1000 - offset
+    else:
+        cents = 1000 - 50 - offset if crossing else 1000 + 50 + offset
+    body = {"instrument": SYMBOL, "side": side, "price": f"{cents / 100:.2f}"}
+    body["quantity"] = f"{rng.randint(1, 5)}.0"
+    if side == "sell":
+        body["cluster"] = cluster
+    return body
+
+
+async def _load(url: str, calls: list[tuple[str, str, dict]], concurrency: int):
+    """Send every (path, key, body) with `concurrency` connections; latencies."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for call in calls:
+        queue.put_nowait(call)
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            path, key, body = queue.get_nowait()
+            began = time.perf_counter()
+            response = await client.post(
+                path, json=body, headers={"Authorization": f"Token {key}"}
+            )
+            latencies.append(time.perf_counter() - began)
+            if response.status_code >= 300:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    return seconds, latencies
+
+
+def _scenarios(args, keys, clusters) -> dict[str, tuple[list, int]]:
+    rng = random.Random(42)
+    n = args.requests
+    everyone = keys[0] + keys[1]
+    bench = [("/api/v1/_bench/", rng.choice(everyone), {}) for _ in range(n)]
+
+    def singles(share: float):
+        return [
+            ("/api/v1/orders/", *_order(rng, share, keys, clusters)) for _ in range(n)
+        ]
+
+    batches = []
+    for i in range(max(1, n // args.batch)):
+        side = "buy" if i % 2 == 0 else "sell"  # a batch holds one trader's orders
+        key = rng.choice(keys[0] if side == "buy" else keys[1])
+        orders = [_body(rng, 0.3, side, clusters.get(key)) for _ in range(args.batch)]
+        batches.append(("/api/v1/orders/batch/", key, {"orders": orders}))
+    return {
+        "(a) baseline: bare DRF endpoint, one row": (bench, n),
+        "(b) POST /orders/, resting limit orders": (singles(0.0), n),
+        "(c) POST /orders/, 30% crossing": (singles(0.3), n),
+        f"(d) POST /orders/batch/, {args.batch} orders, 30% crossing": (
+            batches,
+            len(batches) * args.batch,
+        ),
+    }
+
+
+def _report(results: list[Result], args) -> None:
+    base = results[0]
+    print("\n| scenario | requests | req/s | orders/s | p50 ms | p99 ms | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        orders = "" if r is base else f"{r.ops:,.0f}"
+        rate = r.rps if r is base else r.ops
+        print(
+            f"| {r.name} | {r.requests} | {r.rps:,.0f} | {orders} | "
+            f"{r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | "
+            f"{rate / base.rps:.2f} |"
+        )
+    print(
+        f"\n{os.cpu_count()} cores; gunicorn 2 workers x 4 threads; "
+        f"{args.concurrency} concurrent connections; one instrument. Ratio: orders/s "
+        "(requests/s for the baseline) over the baseline's requests/s."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per scenario")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=20, help="orders per batch")
+    parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    name, port = f"yiwang_bench_api_{os.getpid()}", _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "DATABASE_URL": f"{args.base}/{name}",
+        "REDIS_URL": _redis_url(),
+        "DJANGO_SECRET_KEY": "bench-only",
+        "DJANGO_DEBUG": "false",
+        "EXCHANGE_API_BENCHMARK": "true",
+        "EXCHANGE_API_THROTTLE_RATE": "1000000/s",
+        "LOG_LEVEL": "WARNING",
+    }
+    _database(args.base, name)
+    server = None
+    try:
+        keys = _seed(env)
+        server = subprocess.Popen(
+            [GUNICORN, "config.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        for _ in range(60):
+            try:
+                if httpx.get(f"{url}/api/v1/regions/").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        clusters = _clusters(url, keys[1])
+        results = []
+        for label, (calls, orders) in _scenarios(args, keys, clusters).items():
+            seconds, latencies = asyncio.run(_load(url, calls, args.concurrency))
+            results.append(Result(label, len(calls), orders, seconds, latencies))
+            print(f"{label}: {len(calls) / seconds:,.0f} req/s", file=sys.stderr)
+        _report(results, args)
+        print(
+            f"median of all order latencies: "
+            f"{statistics.median(results[2].latencies) * 1000:.1f} ms",
+            file=sys.stderr,
+        )
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        _database(args.base, name, drop=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Orders over REST: placement and its refusals (precedence 401, 403, 400, 404, 409,
+422), client_order_id replays, amend, cancel, cancel-all, batches and fills."""
+
+from decimal import Decimal
+
+import pytest
+
+from exchange.models import Instrument, Order
+from market.models import Surcharge
+from settlement.models import Account
+from tests.apiclient import client_for, error
+from tests.exchange.conftest import make_buyer, make_instrument, make_seller
+
+pytestmark = pytest.mark.django_db
+
+
+def buy(instrument, price="12.00", quantity="10.0", **extra) -> dict:
+    body = {"instrument": instrument.symbol, "side": "buy", "price": price}
+    return body | {"quantity": quantity} | extra
+
+
+def sell(instrument, seller, price="12.00", quantity="10.0", **extra) -> dict:
+    body = {"instrument": instrument.symbol, "side": "sell", "price": price}
+    return body | {"quantity": quantity, "cluster": seller.cluster.pk} | extra
+
+
+@pytest.fixture
+def buyer_api(buyer):
+    return client_for(buyer)
+
+
+@pytest.fixture
+def seller_api(seller):
+    return client_for(seller)
+
+
+def test_resting_buy_is_201_with_the_order(instrument, buyer_api):
+    response = buyer_api.post("/api/v1/orders/", buy(instrument), format="json")
+    assert response.status_code == 201
+    order = response.json()
+    assert order["status"] == "open"
+    assert (order["price"], order["quantity"]) == ("12.00", "10.0")
+    assert order["remaining_quantity"] == "10.0"
+    assert order["region"] == "CITY-SH"  # the participant's home region
+    assert order["fills"] == []
+    assert order["average_price"] is None
+    assert order["sequence"] == 1
+    assert order["created_at"].endswith("+08:00")
+
+
+def test_crossing_sell_returns_its_fills_with_maker_taker_and_fees(
+    instrument, buyer_api, seller, seller_api
+):
+    buyer_api.post("/api/v1/orders/", buy(instrument, "13.00", "20.0"), format="json")
+    response = seller_api.post(
+        "/api/v1/orders/", sell(instrument, seller, "11.00", "8.0"), format="json"
+    )
+    assert response.status_code == 201
+    order = response.json()
+    s = Surcharge.objects.get(
+        table=instrument.surcharge_table,
+        sell_region__code="CLU-GUIAN",
+        buy_region__code="CITY-SH",
+    ).surcharge
+    [fill] = order["fills"]
+    assert order["status"] == "filled"
+    assert fill["side"] == "sell"
+    assert fill["liquidity"] == "taker"
+    assert Decimal(fill["price"]) == Decimal("13.00") - s  # provider: bid - s
+    assert fill["all_in_price"] == "13.00"
+    assert Decimal(fill["surcharge"]) == s
+    assert fill["quantity"] == "8.0"
+    # Taker fee 10 bps on the site notional, rounded down.
+    expected_fee = (Decimal("8.0") * Decimal(fill["price"]) / 1000).quantize(
+        Decimal("0.0001"), "ROUND_FLOOR"
+    )
+    assert Decimal(fill["fee"]) == expected_fee
+    fills = buyer_api.get("/api/v1/fills/").json()["results"]
+    assert [(f["side"], f["liquidity"], f["all_in_price"]) for f in fills] == [
+        ("buy", "maker", "13.00")
+    ]
+    assert set(fills[0]) == {
+        "trade_id",
+        "order_id",
+        "instrument",
+        "side",
+        "price",
+        "surcharge",
+        "all_in_price",
+        "quantity",
+        "fee",
+        "liquidity",
+        "executed_at",
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("price", 12.5),
+        ("quantity", 10),
+        ("price", "12.505"),
+        ("price", "-1.00"),
+        ("price", "NaN"),
+        ("quantity", "0.0"),
+        ("side", "short"),
+        ("instrument", "bad symbol"),
+        ("client_order_id", "no spaces allowed"),
+        ("constraints", {"stacks": []}),
+        ("constraints", {"min_green_share": 0.5}),
+        ("expires_at", "0001-01-01T00:00:00+14:00"),
+    ],
+)
+def test_malformed_order_is_400_with_fields(instrument, buyer_api, field, value):
+    response = buyer_api.post(
+        "/api/v1/orders/", buy(instrument) | {field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_error"
+    assert field in error(response)["fields"]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("instrument", "TRAIN-19990101"),
+        ("region", "CITY-ATLANTIS"),
+        ("constraints", {"stacks": ["COBOL"]}),
+        ("constraints", {"residency_zone": "the-moon"}),
+    ],
+)
+def test_unknown_references_are_400(instrument, buyer_api, field, value):
+    response = buyer_api.post(
+        "/api/v1/orders/", buy(instrument) | {field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert field in error(response)["fields"]
+
+
+def test_off_tick_price_is_400_never_rounded(buyer_api):
+    instrument = make_instrument()
+    Instrument.objects.filter(pk=instrument.pk).update(tick_size=Decimal("0.05"))
+    response = buyer_api.post(
+        "/api/v1/orders/", buy(instrument, price="12.03"), format="json"
+    )
+    assert response.status_code == 400
+    assert "price" in error(response)["fields"]
+
+
+def test_buyer_only_selling_is_403_before_any_400(instrument, buyer_api):
+    body = {"instrument": "???", "side": "sell", "price": 1, "quantity": "x"}
+    response = buyer_api.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 403
+    assert error(response)["code"] == "permission_denied"
+
+
+def test_not_open_instrument_is_409(instrument, buyer_api):
+    Instrument.objects.filter(pk=instrument.pk).update(state="halted")
+    response = buyer_api.post("/api/v1/orders/", buy(instrument), format="json")
+    assert response.status_code == 409
+    assert error(response)["code"] == "instrument_not_open"
+
+
+def test_insufficient_funds_is_422_and_writes_nothing(instrument):
+    poor = make_buyer(money=10)
+    response = client_for(poor).post(
+        "/api/v1/orders/", buy(instrument, quantity="100.0"), format="json"
+    )
+    assert response.status_code == 422
+    assert error(response)["code"] == "insufficient_funds"
+    assert not Order.objects.exists()
+
+
+def test_price_out_of_band_is_422(instrument, buyer_api):
+    response = buyer_api.post(
+        "/api/v1/orders/", buy(instrument, price="99.00"), format="json"
+    )
+    assert response.status_code == 422
+    assert error(response)["code"] == "price_out_of_band"
+
+
+def test_market_order_without_band_needs_a_price(buyer_api):
+    instrument = make_instrument(opening=None, band=None)
+    body = buy(instrument, time_in_force="IOC", type="market")
+    del body["price"]
+    response = buyer_api.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 422
+    assert error(response)["code"] == "price_required"
+
+
+def test_client_order_id_replay_is_200_with_the_original_fills(
+    instrument, buyer_api, seller, seller_api
+):
+    seller_api.post(
+        "/api/v1/orders/", sell(instrument, seller, "12.00", "5.0"), format="json"
+    )
+    body = buy(instrument, "13.00", "10.0", client_order_id="bot-1:0001")
+    first = buyer_api.post("/api/v1/orders/", body, format="json")
+    seller_api.post(
+        "/api/v1/orders/", sell(instrument, seller, "12.00", "5.0"), format="json"
+    )
+    again = buyer_api.post("/api/v1/orders/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["fills"] == first.json()["fills"]  # not the later fill
+    assert again.json()["status"] == "filled"  # its current state
+    other = buyer_api.post("/api/v1/orders/", body | {"price": "12.40"}, format="json")
+    assert other.status_code == 409
+    assert error(other)["code"] == "client_order_id_conflict"
+    assert Order.objects.filter(side="buy").count() == 1
+
+
+def test_refused_order_does_not_use_up_its_client_order_id(instrument, buyer_api):
+    body = buy(instrument, price="99.00", client_order_id="retry-me")
+    assert buyer_api.post("/api/v1/orders/", body, format="json").status_code == 422
+    fixed = buyer_api.post("/api/v1/orders/", body | {"price": "12.00"}, format="json")
+    assert fixed.status_code == 201
+
+
+def test_another_participants_order_is_404(instrument, buyer_api):
+    order_id = buyer_api.post("/api/v1/orders/", buy(instrument), format="json").json()[
+        "id"
+    ]
+    stranger = client_for(make_buyer())
+    url = f"/api/v1/orders/{order_id}/"
+    assert stranger.get(url).status_code == 404
+    assert stranger.delete(url).status_code == 404
+    patched = stranger.patch(url, {"price": "12.10"}, format="json")
+    assert patched.status_code == 404
+    assert error(patched)["code"] == "not_found"
+    assert buyer_api.get(url).status_code == 200
+
+
+def test_amend_cancel_and_cancel_again(instrument, buyer_api):
+    order_id = buyer_api.post("/api/v1/orders/", buy(instrument), format="json").json()[
+        "id"
+    ]
+    url = f"/api/v1/orders/{order_id}/"
+    amended = buyer_api.patch(
+        url, {"price": "12.10", "quantity": "15.0"}, format="json"
+    )
+    assert amended.status_code == 200
+    assert (amended.json()["price"], amended.json()["quantity"]) == ("12.10", "15.0")
+    assert buyer_api.patch(url, {}, format="json").status_code == 400
+    assert buyer_api.patch(url, {"price": 12}, format="json").status_code == 400
+    cancelled = buyer_api.delete(url)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    again = buyer_api.delete(url)
+    assert again.status_code == 409
+    assert error(again)["code"] == "order_not_open"
+    assert buyer_api.patch(url, {"price": "12.20"}, format="json").status_code == 409
+    assert buyer_api.get("/api/v1/orders/999999999/").status_code == 404
+
+
+def test_list_filters_and_cancel_all(instrument, buyer_api):
+    other = make_instrument(profile="infer", opening="9.00")
+    for inst in (instrument, instrument, other):
+        buyer_api.post("/api/v1/orders/", buy(inst, price="10.00"), format="json")
+    listed = buyer_api.get("/api/v1/orders/", {"instrument": instrument.symbol})
+    assert listed.json()["count"] == 2
+    cancelled = buyer_api.delete(f"/api/v1/orders/?instrument={instrument.symbol}")
+    assert cancelled.status_code == 200
+    assert len(cancelled.json()["cancelled"]) == 2
+    assert buyer_api.get("/api/v1/orders/", {"status": "open"}).json()["count"] == 1
+    assert len(buyer_api.delete("/api/v1/orders/").json()["cancelled"]) == 1
+    assert buyer_api.get("/api/v1/orders/", {"status": "bogus"}).status_code == 400
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=100001"])
+def test_limit_out_of_range_is_400(buyer_api, query):
+    assert buyer_api.get(f"/api/v1/orders/?{query}").status_code == 400
+
+
+def test_batch_results_in_request_order_one_bad_order_does_not_sink_others(
+    instrument, seller, seller_api
+):
+    orders = [
+        sell(instrument, seller, "12.00", "5.0"),
+        sell(instrument, seller, "99.00", "5.0"),  # out of band: 422
+        sell(instrument, seller, "12.10", "5.0") | {"instrument": "NOPE-1"},  # 400
+        sell(instrument, seller, "12.20", "5.0") | {"side": "buy", "cluster": None},
+        sell(instrument, seller, "12.30", "5.0", client_order_id="b-1"),
+    ]
+    response = seller_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 400, 403, 201]
+    assert results[1]["error"]["code"] == "price_out_of_band"
+    assert results[4]["order"]["client_order_id"] == "b-1"
+    assert Order.objects.count() == 2
+
+
+def test_batch_of_more_than_100_is_400(instrument, buyer_api):
+    orders = [buy(instrument) for _ in range(101)]
+    response = buyer_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+
+
+def test_malformed_batch_is_400_as_a_whole(instrument, buyer_api):
+    orders = [buy(instrument), buy(instrument, price=12)]
+    response = buyer_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+
+
+def test_clusters_capacity_and_others_are_404(seller, seller_api):
+    make_instrument()
+    make_instrument(profile="cpu", opening="0.60")  # the 910B has no cpu factor
+    body = {"name": "new", "region": "CLU-GUIAN", "chip": "huawei-ascend-910b"}
+    created = seller_api.post("/api/v1/clusters/", body | {"count": 8}, "json")
+    assert created.status_code == 201
+    cluster = created.json()
+    assert (cluster["stack"], cluster["count"]) == ("CANN", 8)
+    [capacity] = cluster["capacity"]
+    assert capacity["profile"] == "train"
+    expected = Decimal(capacity["factor"]) * 8 * 24
+    assert Decimal(capacity["scu_h"]) == expected.quantize(
+        Decimal("0.1"), "ROUND_FLOOR"
+    )
+    listed = seller_api.get("/api/v1/clusters/").json()
+    assert listed["count"] == 2
+    assert seller_api.post("/api/v1/clusters/", body | {"count": 1}, "json").status_code
+    assert (
+        seller_api.post("/api/v1/clusters/", body | {"count": 1}, "json").status_code
+        == 400
+    )  # the name is taken
+    stranger = client_for(make_seller())
+    assert stranger.get(f"/api/v1/clusters/{cluster['id']}/").status_code == 404
+    buyer_only = client_for(make_buyer())
+    forbidden = buyer_only.post("/api/v1/clusters/", body | {"count": 1}, "json")
+    assert forbidden.status_code == 403
+
+
+def test_sell_on_anothers_cluster_is_400(instrument, seller_api):
+    other = make_seller()
+    body = {"instrument": instrument.symbol, "side": "sell", "price": "12.00"}
+    body |= {"quantity": "1.0", "cluster": other.cluster.pk}
+    response = seller_api.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400
+    assert "cluster" in error(response)["fields"]
+
+
+def test_account_reflects_the_hold(instrument, buyer, buyer_api):
+    buyer_api.post("/api/v1/orders/", buy(instrument, "10.00", "100.0"), "json")
+    account = buyer_api.get("/api/v1/account/").json()
+    assert account["currency"] == "CNY"
+    assert account["held"] == "1001.0000"  # 1000 + 10 bps, rounded up
+    held = Account.objects.get(participant=buyer, kind="held").balance
+    assert Decimal(account["held"]) == held
+    assert account["in_escrow"] == "0.0000"
