@@ -3,13 +3,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from exchange.web.views import markets
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", markets, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/reconcile/", include("exchange.web.admin_urls")),
     path("admin/", admin.site.urls),
     path("catalogue/", include("market.urls")),
+    path("", include("market.web.urls")),
+    path("", include("exchange.web.urls")),
+    path("", include("settlement.web.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
@@ -17,6 +22,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("market.api.urls")),
+    path("api/v1/", include("exchange.api.urls")),
+    path("api/v1/", include("settlement.api.urls")),
     path("api/", views.api_not_found),
     path("api/<path:rest>", views.api_not_found),
 ]

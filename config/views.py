@@ -6,8 +6,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
@@ -15,10 +15,6 @@ from market.api.errors import api_not_found as _api_not_found
 from market.api.errors import api_server_error
 
 HEARTBEAT_KEY = "yiwang:heartbeat"
-
-
-def home(request):
-    return render(request, "home.html")
 
 
 @never_cache
@@ -34,6 +30,7 @@ def healthz(request):
     )
 
 
+@csrf_exempt  # any method: an unknown API URL is a 404 in the envelope, not a 403
 def api_not_found(request, rest: str = ""):
     return _api_not_found(request)
 

@@ -8,15 +8,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from settlement import services
+from settlement import deposits, services
 from settlement.exceptions import SettlementError
 from settlement.models import (
     Account,
     DeliveryReport,
+    DepositRequest,
     Hold,
     JournalEntry,
     Obligation,
@@ -221,3 +223,72 @@ class ObligationAdmin(ReadOnlyAdmin):
 class DeliveryReportAdmin(ReadOnlyAdmin):
     list_display = ["obligation", "delivered_quantity", "reported_by", "reported_at"]
     search_fields = ["obligation__trade_id"]
+
+
+def participant_ledger_url(participant_id: int) -> str:
+    """The postings of one participant's accounts (a lookup the admin allows)."""
+    ids = Account.objects.filter(participant_id=participant_id).values_list(
+        "pk", flat=True
+    )
+    base = reverse("admin:settlement_posting_changelist")
+    return f"{base}?account__in={','.join(str(i) for i in ids) or '0'}"
+
+
+@admin.register(DepositRequest)
+class DepositRequestAdmin(ReadOnlyAdmin):
+    """Operators approve or reject what participants asked to deposit; approval
+    credits the ledger once (settlement.deposits)."""
+
+    list_display = [
+        "id",
+        "participant",
+        "amount",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "ledger",
+    ]
+    list_filter = ["status"]
+    search_fields = ["participant__display_name", "participant__user__username"]
+    list_select_related = ["participant", "decided_by"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("ledger"))
+    def ledger(self, obj: DepositRequest) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            participant_ledger_url(obj.participant_id),
+            _("postings"),
+        )
+
+    def _decide(self, request, queryset, decide, done_message) -> None:
+        for deposit in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    decide(request_id=deposit.pk, operator=request.user)
+            except SettlementError as exc:
+                self.message_user(
+                    request, f"#{deposit.pk}: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, done_message % deposit.pk, messages.SUCCESS)
+
+    @admin.action(description=_("Approve: credit the deposit"))
+    def approve(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            deposits.deposit_request_approve,
+            _("Deposit request #%d approved and credited."),
+        )
+
+    @admin.action(description=_("Reject"))
+    def reject(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            deposits.deposit_request_reject,
+            _("Deposit request #%d rejected."),
+        )

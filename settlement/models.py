@@ -286,3 +286,46 @@ class DeliveryReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.obligation_id}: {self.delivered_quantity}"
+
+
+class DepositRequest(models.Model):
+    """A participant asks for money to be credited; an operator approves it (or, in
+    the DEBUG demo, the page approves it at once). Approval posts the deposit once:
+    a conditional status update plus the entry key `deposit-request:<id>`."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="deposit_requests"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("deposit request")
+        verbose_name_plural = _("deposit requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="depositrequest_amount_positive"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"deposit request #{self.pk}: {self.amount} CNY ({self.status})"

@@ -1,0 +1,102 @@
+"""What a participant's own trading pages show: orders (open or all), fills, and a
+provider's capacity per instrument window (committed versus free chips)."""
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.paginator import Paginator
+from django.http import QueryDict
+
+from exchange import selectors
+from exchange.models import Order
+from exchange.services.capacity import peak_commitment
+from market.models import Cluster, Participant
+
+PAGE_SIZE = 50
+LOT = Decimal("0.1")
+
+
+def orders_context(*, participant: Participant, params: QueryDict) -> dict:
+    show = params.get("show") if params.get("show") in ("open", "all") else "open"
+    symbol = params.get("instrument") or None
+    orders = selectors.order_list(participant=participant, instrument=symbol)
+    if show == "open":
+        orders = orders.filter(status__in=Order.OPEN_STATUSES)
+    page = Paginator(orders, PAGE_SIZE).get_page(params.get("page"))
+    open_count = (
+        selectors.order_list(participant=participant)
+        .filter(status__in=Order.OPEN_STATUSES)
+        .count()
+    )
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "show": show,
+        "symbol": symbol or "",
+        "open_count": open_count,
+        "query": query.urlencode(),
+    }
+
+
+def fills_context(*, participant: Participant, params: QueryDict) -> dict:
+    symbol = params.get("instrument") or None
+    trades = selectors.fill_list(participant=participant, instrument=symbol).order_by(
+        "-pk"
+    )
+    page = Paginator(trades, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "fills": [selectors.fill_view(t, participant.pk) for t in page],
+        "symbol": symbol or "",
+        "query": query.urlencode(),
+    }
+
+
+@dataclass(frozen=True)
+class WindowCapacity:
+    instrument: str
+    profile: str
+    delivery_start: object
+    delivery_end: object
+    factor: Decimal
+    scu_h: Decimal
+    committed_chips: Decimal
+    free_chips: Decimal
+    free_scu_h: Decimal
+    hours: Decimal
+
+
+def capacity_context(*, participant: Participant) -> dict:
+    """Per cluster, per open instrument its chip can sell: capacity in SCU-h, the
+    most chips committed at any instant of the window (by sells of every profile),
+    and what is free."""
+    clusters = list(selectors.cluster_list(participant=participant))
+    capacities = selectors.cluster_capacities(clusters)
+    return {
+        "clusters": [
+            (cluster, [_window(cluster, row) for row in capacities.get(cluster.pk, [])])
+            for cluster in clusters
+        ]
+    }
+
+
+def _window(cluster: Cluster, row: dict) -> WindowCapacity:
+    start, end = row["delivery_start"], row["delivery_end"]
+    hours = Decimal((end - start).total_seconds()) / 3600
+    committed = peak_commitment(cluster=cluster, start=start, end=end)
+    free = max(Decimal(cluster.count) - committed, Decimal(0))
+    return WindowCapacity(
+        instrument=row["instrument"],
+        profile=row["profile"],
+        delivery_start=start,
+        delivery_end=end,
+        factor=row["factor"],
+        scu_h=row["scu_h"],
+        committed_chips=committed,
+        free_chips=free,
+        free_scu_h=(free * row["factor"] * hours).quantize(LOT, ROUND_FLOOR),
+        hours=hours,
+    )

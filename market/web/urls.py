@@ -1,0 +1,21 @@
+"""Account URLs. Not namespaced: `login` and `logout` are the names Django's
+settings (LOGIN_URL) and the base layout use."""
+
+from django.urls import path
+
+from market.web import views
+
+urlpatterns = [
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
+    path("accounts/settings/", views.account_settings, name="account-settings"),
+    path("accounts/api-keys/", views.api_keys, name="api-keys"),
+    path(
+        "accounts/api-keys/<int:key_id>/revoke/",
+        views.api_key_revoke,
+        name="api-key-revoke",
+    ),
+    path("accounts/clusters/", views.clusters, name="clusters"),
+    path("accounts/clusters/preview/", views.cluster_preview, name="cluster-preview"),
+]
