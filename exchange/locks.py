@@ -36,3 +36,13 @@ def cluster_for_update(cluster_id: int) -> Cluster:
         .select_related("chip", "region")
         .get(pk=cluster_id)
     )
+
+
+def cluster_count_for_update(cluster_id: int) -> int:
+    """Lock a cluster and read its chip count (all that can change on it)."""
+    return (
+        Cluster.objects.select_for_update()
+        .filter(pk=cluster_id)
+        .values_list("count", flat=True)
+        .get()
+    )

@@ -8,7 +8,7 @@ anything else is parsed), 400 (format), 404 (another's or unknown object), 409, 
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +21,7 @@ from exchange.services.orders import (
     order_get,
     orders_cancel_all,
 )
-from exchange.services.placement import order_place
+from exchange.services.placement import Placed, order_place, orders_place_batch
 from exchange.services.requests import check_role
 from market import services as market_services
 from market.api.auth import IsParticipant, IsSellerToWrite, participant_of
@@ -121,23 +121,23 @@ class OrderBatchApi(APIView):
         responses={200: s.BatchOutput, **errors(400, 401, 403, 415, 429)},
     )
     def post(self, request):
-        """Up to 100 orders, each in its own transaction, in order. A malformed batch
-        is a 400; each order's refusal is its own result."""
+        """Up to 100 orders, placed in order in one transaction, each in a savepoint
+        of its own. A malformed batch is a 400; each order's refusal is its own
+        result and leaves nothing behind."""
         participant = participant_of(request)
         batch = s.BatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
-        results = [_batch_item(participant, o) for o in batch.validated_data["orders"]]
-        return Response({"results": results})
+        requests = [s.order_request(o) for o in batch.validated_data["orders"]]
+        placed = orders_place_batch(participant=participant, requests=requests)
+        return Response({"results": [_batch_result(p) for p in placed]})
 
 
-def _batch_item(participant, item: dict) -> dict:
-    try:
-        placed = order_place(participant=participant, request=s.order_request(item))
-    except (DomainError, APIException) as exc:
-        code, body = error_status_body(exc)
+def _batch_result(outcome: Placed | DomainError) -> dict:
+    if isinstance(outcome, DomainError):
+        code, body = error_status_body(outcome)
         return {"status": code, "error": body["error"]}
-    code = status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
-    return {"status": code, "order": order_with_fills(placed.order, placed.fills)}
+    code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+    return {"status": code, "order": order_with_fills(outcome.order, outcome.fills)}
 
 
 class OrderDetailApi(APIView):

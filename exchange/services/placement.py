@@ -1,6 +1,7 @@
 """Placing an order: validate, lock the instrument (then the cluster for a sell),
 check band, capacity and funds, match in memory, then persist in one transaction."""
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.utils import timezone
 from exchange import books, codec, engine
 from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
-from exchange.locks import cluster_for_update, instrument_for_update_by_symbol
+from exchange.locks import cluster_count_for_update, instrument_for_update_by_symbol
 from exchange.models import Instrument, Order, Trade
 from exchange.services import bands, capacity
 from exchange.services.apply import (
@@ -28,6 +29,7 @@ from exchange.services.requests import (
     constraints_resolve,
     sell_site,
 )
+from market.exceptions import DomainError
 from market.models import Participant
 from settlement.exceptions import InsufficientFunds
 from settlement.models import Account
@@ -49,14 +51,90 @@ def order_place(*, participant: Participant, request: OrderRequest) -> Placed:
     replay = _replay(participant, request)
     if replay is not None:
         return replay
+    order = _order_row(participant, request)
+    _check_funds_early(order, request.instrument)
     try:
-        return run_durable(_place, participant=participant, request=request, now=now)
+        return run_durable(_place, participant=participant, order=order, now=now)
     except IntegrityError:
         # A concurrent duplicate won the client_order_id: answer as its replay.
         replay = _replay(participant, request)
         if replay is None:
             raise
         return replay
+
+
+def orders_place_batch(
+    *, participant: Participant, requests: list[OrderRequest]
+) -> list[Placed | DomainError]:
+    """Entry point: place orders in the order given, each answered on its own (a
+    refusal is returned, not raised). All of them go in one durable transaction that
+    locks each instrument once; each order runs in a savepoint, so a refused one
+    leaves nothing behind and does not sink the others."""
+    now = timezone.now()
+    prepared: list[Order | Placed | DomainError] = []
+    for request in requests:
+        try:
+            check_role(participant, request.side)
+            check_combination(request, now)
+            replay = _replay(participant, request)
+            if replay is None:
+                order = _order_row(participant, request)
+                _check_funds_early(order, request.instrument)
+            prepared.append(replay or order)
+        except DomainError as exc:
+            prepared.append(exc)
+    if not any(isinstance(p, Order) for p in prepared):
+        return prepared  # type: ignore[return-value]
+    return run_durable(
+        _place_all, participant=participant, requests=requests, prepared=prepared
+    )
+
+
+def _place_all(
+    *,
+    participant: Participant,
+    requests: list[OrderRequest],
+    prepared: list[Order | Placed | DomainError],
+) -> list[Placed | DomainError]:
+    now = timezone.now()
+    symbols = sorted({p.instrument_symbol for p in prepared if isinstance(p, Order)})
+    locked = {  # in primary-key order, like every other multi-instrument lock
+        i.symbol: i
+        for i in Instrument.objects.select_for_update(of=("self",))
+        .select_related("profile", "conversion_table", "surcharge_table")
+        .filter(symbol__in=symbols)
+        .order_by("pk")
+    }
+    out: list[Placed | DomainError] = []
+    for request, item in zip(requests, prepared, strict=True):
+        if not isinstance(item, Order):
+            out.append(item)
+            continue
+        try:
+            with transaction.atomic():
+                out.append(
+                    _place(
+                        participant=participant,
+                        order=item,
+                        now=now,
+                        instrument=locked.get(item.instrument_symbol),
+                    )
+                )
+        except DomainError as exc:
+            # The savepoint rolled back; the row in memory may have moved on (its
+            # book notices on the next checkout and rebuilds): read it again.
+            locked.pop(item.instrument_symbol, None)
+            out.append(exc)
+        except IntegrityError:
+            locked.pop(item.instrument_symbol, None)
+            try:  # a concurrent duplicate of client_order_id won: answer as its replay
+                replay = _replay(participant, request)
+            except DomainError as exc:
+                replay = exc
+            if replay is None:
+                raise
+            out.append(replay)
+    return out
 
 
 def _replay(participant: Participant, request: OrderRequest) -> Placed | None:
@@ -84,22 +162,34 @@ def placement_fills(order: Order) -> list[Trade]:
     )
 
 
-def _place(*, participant: Participant, request: OrderRequest, now: datetime) -> Placed:
-    instrument = instrument_for_update_by_symbol(request.instrument)
-    order = _order_row(participant, request, instrument)
+def _place(
+    *,
+    participant: Participant,
+    order: Order,
+    now: datetime,
+    instrument: Instrument | None = None,
+) -> Placed:
+    """Under the instrument's lock: check, match, persist. `order` is the unsaved row
+    built before the lock (references resolved); a retry gets a fresh copy. A batch
+    passes the instrument it has locked already."""
+    order = copy.copy(order)
+    order._state = copy.copy(order._state)
+    if instrument is None:
+        instrument = instrument_for_update_by_symbol(order.instrument_symbol)
     if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
         raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
-    codec.steps(request.quantity, instrument.lot_size, "quantity")
-    if request.type == Order.Type.MARKET:
+    codec.steps(order.quantity, instrument.lot_size, "quantity")
+    if order.type == Order.Type.MARKET:
         order.price = bands.protection_price(
-            instrument, order.side, request.price, order.region
+            instrument, order.side, order.limit_price, order.region
         )
     else:
         codec.steps(order.price, instrument.tick_size, "price")
         bands.band_check(instrument, order.side, order.price, order.region)
     if order.side == Order.Side.SELL:
         _check_capacity(order, instrument)
-    _check_funds(order, instrument)
+    if not _checked_early(order):
+        _check_funds(order, instrument)
     order.instrument = instrument
     order.conversion_version = instrument.conversion_table.version
     order.surcharge_version = instrument.surcharge_table.version
@@ -122,9 +212,10 @@ def _place(*, participant: Participant, request: OrderRequest, now: datetime) ->
     return Placed(order, command.trades, created=True)
 
 
-def _order_row(participant: Participant, req: OrderRequest, inst: Instrument) -> Order:
+def _order_row(participant: Participant, req: OrderRequest) -> Order:
+    """The order's row, unsaved, with its references resolved (no lock needed: a
+    cluster's region and chip never change, and neither do regions or stacks)."""
     order = Order(
-        instrument=inst,
         participant=participant,
         side=req.side,
         type=req.type,
@@ -147,16 +238,37 @@ def _order_row(participant: Participant, req: OrderRequest, inst: Instrument) ->
     else:
         order.region = buy_origin(req, participant)
         order.constraints = constraints_resolve(req.constraints)
+    order.instrument_symbol = req.instrument  # not a field: what _place locks
+    order.limit_price = req.price  # a market order's protection limit, if any
     return order
 
 
 def _check_capacity(order: Order, instrument: Instrument) -> None:
-    cluster = cluster_for_update(order.cluster_id)
+    cluster = order.cluster  # chip and region resolved before the lock
+    cluster.count = cluster_count_for_update(cluster.pk)  # resizes take this lock
     factor = capacity.factor_for(cluster=cluster, instrument=instrument)
     order.committed_chips = committed_chips(order.quantity, factor, instrument.hours)
     capacity.capacity_check(
         cluster=cluster, instrument=instrument, chips=order.committed_chips
     )
+
+
+def _check_funds_early(order: Order, symbol: str) -> None:
+    """A buy limit that cannot be afforded now is refused before the lock (an
+    instrument's fees are fixed once it is listed). The ledger checks again under its
+    locks."""
+    if not _checked_early(order):
+        return
+    instrument = Instrument.objects.filter(symbol=symbol).first()
+    if instrument is not None:
+        _check_funds(order, instrument)
+
+
+def _checked_early(order: Order) -> bool:
+    """A buy limit's hold is known before the lock. A market order's depends on the
+    reference price, and a sell's capacity is the more useful refusal: those two are
+    checked under the lock."""
+    return order.side == Order.Side.BUY and order.type == Order.Type.LIMIT
 
 
 def _check_funds(order: Order, instrument: Instrument) -> None:

@@ -292,6 +292,39 @@ def test_batch_results_in_request_order_one_bad_order_does_not_sink_others(
     assert Order.objects.count() == 2
 
 
+def test_batch_refusal_after_matching_leaves_nothing_and_later_orders_trade(
+    instrument, buyer, buyer_api, seller, seller_api
+):
+    """A FOK the book cannot fill is refused by the engine after its row was written:
+    the order's savepoint takes the row back, and the orders after it in the same
+    batch see the book as it was."""
+    from django.core.management import call_command
+
+    from exchange import books
+
+    seller_api.post("/api/v1/orders/", sell(instrument, seller, "12.00", "5.0"), "json")
+    orders = [
+        buy(instrument, "13.50", "2.0"),  # takes 2 of the 5
+        buy(instrument, "13.50", "9.0", time_in_force="FOK"),  # only 3 left: 422
+        buy(instrument, "13.50", "3.0"),  # takes the last 3
+        buy(instrument, "11.00", "1.0", client_order_id="rest-1"),  # rests
+    ]
+    response = buyer_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 201, 201]
+    assert results[1]["error"]["code"] == "fok_not_fillable"
+    assert [f["quantity"] for f in results[0]["order"]["fills"]] == ["2.0"]
+    assert [f["quantity"] for f in results[2]["order"]["fills"]] == ["3.0"]
+    assert Order.objects.filter(participant=buyer).count() == 3
+    instrument.refresh_from_db()
+    assert instrument.best_bid == Decimal("11.00")
+    assert instrument.best_ask is None
+    warm, rebuilt = books._books[instrument.pk], books.book_rebuild(instrument)
+    assert warm.orders() == rebuilt.orders()
+    assert warm.sequence == rebuilt.sequence == instrument.sequence
+    call_command("reconcile")
+
+
 def test_batch_of_more_than_100_is_400(instrument, buyer_api):
     orders = [buy(instrument) for _ in range(101)]
     response = buyer_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
