@@ -6,6 +6,8 @@ import functools
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from exchange.exceptions import InsufficientCapacity
 from exchange.models import Instrument, Order
 from market.exceptions import NoConversionFactor
@@ -45,6 +47,8 @@ def peak_commitment(
     exclude_order: int | None = None,
 ) -> Decimal:
     """The most chips the cluster's sells commit at any instant of [start, end)."""
+    # One row per delivery window, summed in the database: a cluster may have
+    # hundreds of resting sells, but only a few windows.
     rows = list(
         Order.objects.filter(
             cluster=cluster,
@@ -53,9 +57,10 @@ def peak_commitment(
             instrument__delivery_end__gt=start,
         )
         .exclude(pk=exclude_order)
-        .values_list(
-            "committed_chips", "instrument__delivery_start", "instrument__delivery_end"
-        )
+        .values("instrument__delivery_start", "instrument__delivery_end")
+        .annotate(chips=Sum("committed_chips"))
+        .values_list("chips", "instrument__delivery_start", "instrument__delivery_end")
+        .order_by()
     )
     # The sum of overlapping windows only grows at a window's start, so checking the
     # new window's start and every start inside it finds the peak.
