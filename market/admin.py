@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from market import services
+from market.apikeys import apikey_revoke
 from market.models import (
+    ApiKey,
     BenchmarkFactor,
     ChipModel,
     Cluster,
@@ -221,3 +223,33 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ["region", "chip__stack", "chip__vendor"]
     search_fields = ["name", "participant__display_name", "chip__code"]
     list_select_related = ["participant", "region", "chip"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Keys are created by their owners (shown once, stored hashed); operators see
+    who has which key and revoke a compromised one."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        for api_key in queryset.select_related("user"):
+            apikey_revoke(user=api_key.user, key_id=api_key.pk)
+        self.message_user(
+            request,
+            _("%(count)d key(s) revoked.") % {"count": queryset.count()},
+            messages.SUCCESS,
+        )

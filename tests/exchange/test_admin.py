@@ -61,9 +61,24 @@ def test_resize_refuses_to_drop_below_commitment(operator, instrument, seller):
         "/admin/market/cluster/",
         "/admin/settlement/journalentry/adjust/",
         "/admin/market/region/",
+        "/admin/market/apikey/",
     ],
 )
 def test_admin_pages_render_with_search_and_filters(operator, instrument, path):
     assert operator.get(path).status_code == 200
     if not path.endswith("adjust/"):
         assert operator.get(path, {"q": "x"}).status_code == 200
+
+
+def test_operator_revokes_a_compromised_api_key(operator, buyer):
+    from market.apikeys import apikey_create, apikey_resolve
+
+    created = apikey_create(user=buyer.user, name="bot")
+    assert apikey_resolve(created.key) is not None
+    response = operator.get("/admin/market/apikey/?q=" + created.api_key.prefix)
+    assert created.api_key.prefix in response.content.decode()
+    operator.post(
+        "/admin/market/apikey/",
+        {"action": "revoke", "_selected_action": [created.api_key.pk]},
+    )
+    assert apikey_resolve(created.key) is None
