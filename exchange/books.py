@@ -115,10 +115,11 @@ def forget_touched() -> None:
 
 def clear() -> None:
     """Drop every warm book and cached table lookup (tests, or after a repair)."""
-    from exchange.services import apply, bands, capacity
+    from exchange.services import apply, bands, capacity, placement
 
     with _registry_lock:
         _books.clear()
     capacity.table_factor.cache_clear()
+    placement.table_versions.cache_clear()
     bands._max_surcharge.cache_clear()
     apply._cluster_chip.cache_clear()

@@ -6,22 +6,15 @@ from exchange.models import Instrument
 from market.models import Cluster
 
 
+# No select_related: the hot paths need only the instrument's own columns, and the
+# published tables it refers to are immutable (see exchange.services.apply).
 def instrument_for_update(instrument_id: int) -> Instrument:
-    return (
-        Instrument.objects.select_for_update(of=("self",))
-        .select_related("profile", "conversion_table", "surcharge_table")
-        .get(pk=instrument_id)
-    )
+    return Instrument.objects.select_for_update().get(pk=instrument_id)
 
 
 def instrument_for_update_by_symbol(symbol: str) -> Instrument:
     """Lock the instrument named in an order; an unknown symbol is a 400."""
-    instrument = (
-        Instrument.objects.select_for_update(of=("self",))
-        .select_related("profile", "conversion_table", "surcharge_table")
-        .filter(symbol=symbol)
-        .first()
-    )
+    instrument = Instrument.objects.select_for_update().filter(symbol=symbol).first()
     if instrument is None:
         raise InvalidOrder(
             f"Unknown instrument {symbol!r}.",

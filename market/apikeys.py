@@ -78,7 +78,7 @@ def apikey_resolve(key: str) -> ApiKey | None:
     """The usable key row for a presented key (with its user and participant), or
     None for an unknown, revoked or expired key, or an inactive user."""
     api_key = (
-        ApiKey.objects.select_related("user", "user__participant")
+        ApiKey.objects.select_related("user", "user__participant__home_region")
         .filter(digest=key_digest(key))
         .first()
     )

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from market.db import rows_insert
 from settlement.exceptions import (
     HoldAlreadyResolved,
     InsufficientFunds,
@@ -285,10 +286,12 @@ class Batch:
             )
             for e in entries
         )
-        Posting.objects.bulk_create(
-            Posting(entry=row, account=accounts[key], amount=amount)
-            for row, e in zip(rows, entries, strict=True)
-            for key, amount in e.lines
+        rows_insert(
+            [
+                Posting(entry=row, account=accounts[key], amount=amount)
+                for row, e in zip(rows, entries, strict=True)
+                for key, amount in e.lines
+            ]
         )
         touched = {key for e in entries for key, _ in e.lines}
         # One prepared statement for all of them: bulk_update's CASE expression costs
@@ -307,7 +310,7 @@ class Batch:
         for slot, hold in new:
             if slot in self._released:
                 hold.status, hold.resolved_at = Hold.Status.RELEASED, now
-        Hold.objects.bulk_create([hold for _slot, hold in new])
+        rows_insert([hold for _slot, hold in new])
         changed = []
         for slot, hold in self.holds.items():
             if slot in new_slots:

@@ -25,6 +25,7 @@ from exchange.exceptions import (
 )
 from exchange.models import Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
+from market.db import rows_insert
 from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
@@ -257,7 +258,7 @@ class Command:
         self.batch.commit()
         settlement.obligations_save(self._obligations)
         _orders_write([self.orders[i] for i in self._touched])
-        OrderEvent.objects.bulk_create(self._events)
+        rows_insert(self._events)
         inst.sequence = self.book.sequence
         best_bid, best_ask = self.book.best_bid(), self.book.best_ask()
         inst.best_bid = None if best_bid is None else best_bid * inst.tick_size

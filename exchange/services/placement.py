@@ -2,6 +2,7 @@
 check band, capacity and funds, match in memory, then persist in one transaction."""
 
 import copy
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,7 +31,7 @@ from exchange.services.requests import (
     sell_site,
 )
 from market.exceptions import DomainError
-from market.models import Participant
+from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
 from settlement.models import Account
 
@@ -172,8 +173,7 @@ def _place(
     """Under the instrument's lock: check, match, persist. `order` is the unsaved row
     built before the lock (references resolved); a retry gets a fresh copy. A batch
     passes the instrument it has locked already."""
-    order = copy.copy(order)
-    order._state = copy.copy(order._state)
+    order = copy.copy(order)  # Model.__getstate__ copies its state and caches too
     if instrument is None:
         instrument = instrument_for_update_by_symbol(order.instrument_symbol)
     if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
@@ -191,8 +191,9 @@ def _place(
     if not _checked_early(order):
         _check_funds(order, instrument)
     order.instrument = instrument
-    order.conversion_version = instrument.conversion_table.version
-    order.surcharge_version = instrument.surcharge_table.version
+    order.conversion_version, order.surcharge_version = table_versions(
+        instrument.conversion_table_id, instrument.surcharge_table_id
+    )
     book = books.book_checkout(instrument)  # before the new row exists
     if order.client_order_id is None:
         order.save()
@@ -259,9 +260,13 @@ def _check_funds_early(order: Order, symbol: str) -> None:
     locks."""
     if not _checked_early(order):
         return
-    instrument = Instrument.objects.filter(symbol=symbol).first()
-    if instrument is not None:
-        _check_funds(order, instrument)
+    fees = (
+        Instrument.objects.filter(symbol=symbol)
+        .values("maker_fee_bps", "taker_fee_bps")
+        .first()
+    )
+    if fees is not None:
+        _check_funds(order, Instrument(**fees))  # order_need reads only the fees
 
 
 def _checked_early(order: Order) -> bool:
@@ -299,4 +304,17 @@ def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:
         post_only=order.post_only,
         market=order.type == Order.Type.MARKET,
         expires_at=codec.instant(order.expires_at),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def table_versions(conversion_table_id: int, surcharge_table_id: int) -> tuple:
+    """The versions of two published tables (immutable once published)."""
+    return (
+        ConversionTable.objects.values_list("version", flat=True).get(
+            pk=conversion_table_id
+        ),
+        SurchargeTable.objects.values_list("version", flat=True).get(
+            pk=surcharge_table_id
+        ),
     )
