@@ -62,6 +62,7 @@ run: deps messages var-dirs
 	$(BIN)/python manage.py migrate --noinput -v 0 && \
 	$(BIN)/python manage.py load_catalogue && \
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/ && \
+	rm -rf var/prometheus && \
 	HOST=$(HOST) YIWANG_PORT=$(PORT) exec $(BIN)/honcho start -f Procfile
 
 test: deps messages

@@ -34,6 +34,13 @@ app.conf.update(
             "schedule": 60.0,
         },
         "mark-settled": {"task": "exchange.tasks.instruments_settle", "schedule": 60.0},
+        # Candles are folded after each commit that made trades; this is the net.
+        "candles-sweep": {"task": "exchange.tasks.candles_sweep", "schedule": 5.0},
+        # Yesterday's index just after midnight; hourly, so a missed run catches up.
+        "index-publish": {
+            "task": "exchange.tasks.index_publish",
+            "schedule": crontab(minute=5),
+        },
         "reconcile-nightly": {
             "task": "exchange.tasks.reconcile",
             "schedule": crontab(hour=3, minute=30),

@@ -5,6 +5,7 @@ with no CELERY_BROKER_URL Celery uses kombu's filesystem transport under var/, s
 `make run` needs no server. CI and production point both at PostgreSQL and Redis.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -241,6 +242,17 @@ EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
 )
 # Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
 EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
+
+# --- Metrics (/metrics) ---------------------------------------------------------
+# prometheus-client keeps each process's counters in files here and a scrape sums
+# them (multiprocess mode: gunicorn workers, Celery). The library picks the mode from
+# this variable when its first metric is built, which is after settings load; empty
+# the folder before starting the processes, as its documentation asks.
+PROMETHEUS_MULTIPROC_DIR = Path(
+    env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "prometheus"))
+)
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
 
 LOGGING = {
     "version": 1,

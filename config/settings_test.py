@@ -2,6 +2,8 @@
 fast password hashing, eager Celery unless a test starts real workers."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 
@@ -23,3 +25,9 @@ MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
 # low rates with override_settings.
 EXCHANGE_API_THROTTLE_RATE = "100000/s"
 EXCHANGE_API_LOGIN_THROTTLE_RATE = "100000/m"
+# Metrics of a test run go to a folder of its own (shared with the servers and
+# workers it starts, which inherit the variable), not the demo's var/.
+if not os.environ.get("YIWANG_TEST_METRICS_DIR"):
+    os.environ["YIWANG_TEST_METRICS_DIR"] = tempfile.mkdtemp(prefix="yiwang-metrics-")
+PROMETHEUS_MULTIPROC_DIR = Path(os.environ["YIWANG_TEST_METRICS_DIR"])
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)

@@ -3,13 +3,21 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from exchange.monitoring.metrics import metrics_view
+from exchange.web.operators import monitoring_view
 from exchange.web.views import markets
 
 urlpatterns = [
     path("", markets, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/reconcile/", include("exchange.web.admin_urls")),
+    path(
+        "admin/monitoring/",
+        admin.site.admin_view(monitoring_view),
+        name="admin-monitoring",
+    ),
     path("admin/", admin.site.urls),
     path("catalogue/", include("market.urls")),
     path("", include("market.web.urls")),

@@ -2,10 +2,12 @@
 the book, trades, candles, locational prices and the index."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from exchange.api.serializers import PRICE, QTY
+from exchange.marketdata.candles import trade_figures
 from exchange.models import Instrument
 from market.api.fields import BoundedDateTimeField, CodeField
 
@@ -13,6 +15,22 @@ from market.api.fields import BoundedDateTimeField, CodeField
 class InstrumentQuery(serializers.Serializer):
     profile = CodeField(required=False)
     state = serializers.ChoiceField(choices=Instrument.State.choices, required=False)
+
+
+VWAP = {"max_digits": 18, "decimal_places": 4}
+CENT, LOT, VWAP_PLACES = Decimal("0.01"), Decimal("0.1"), Decimal("0.0001")
+OHLC = ("open", "high", "low", "close")
+
+
+class InstrumentListOutput(serializers.ListSerializer):
+    """Reads the trade figures (volume, VWAP) of a whole page in one batch."""
+
+    def to_representation(self, data):
+        instruments = list(data)
+        figures = trade_figures(instruments)
+        for instrument in instruments:
+            instrument.figures = figures[instrument.pk]
+        return super().to_representation(instruments)
 
 
 class InstrumentOutput(serializers.ModelSerializer):
@@ -25,9 +43,24 @@ class InstrumentOutput(serializers.ModelSerializer):
     best_ask = serializers.DecimalField(
         **PRICE, allow_null=True, help_text="Best ask, at the seller's site."
     )
+    volume = serializers.DecimalField(
+        source="figures.volume",
+        max_digits=20,
+        decimal_places=1,
+        read_only=True,
+        help_text="SCU-h traded so far.",
+    )
+    vwap = serializers.DecimalField(
+        source="figures.vwap",
+        **VWAP,
+        allow_null=True,
+        read_only=True,
+        help_text="Volume-weighted average site price of all trades so far.",
+    )
 
     class Meta:
         model = Instrument
+        list_serializer_class = InstrumentListOutput
         fields = [
             "symbol",
             "profile",
@@ -48,7 +81,14 @@ class InstrumentOutput(serializers.ModelSerializer):
             "last_price",
             "best_bid",
             "best_ask",
+            "volume",
+            "vwap",
         ]
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "figures"):  # one instrument, not a list
+            instance.figures = trade_figures([instance])[instance.pk]
+        return super().to_representation(instance)
 
 
 class BookQuery(serializers.Serializer):
@@ -94,9 +134,17 @@ class TradeOutput(serializers.Serializer):
 
 
 class CandleQuery(serializers.Serializer):
-    interval = serializers.ChoiceField(choices=["1m", "1h", "1d"], default="1h")
-    locals()["from"] = BoundedDateTimeField(required=False)
-    to = BoundedDateTimeField(required=False)
+    interval = serializers.ChoiceField(
+        choices=["1m", "1h", "1d"],
+        default="1h",
+        help_text="Bucket width; buckets follow the Asia/Shanghai clock.",
+    )
+    locals()["from"] = BoundedDateTimeField(
+        required=False, help_text="Candles that start at or after this instant."
+    )
+    to = BoundedDateTimeField(
+        required=False, help_text="Candles that start before this instant."
+    )
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     cursor = serializers.RegexField(
         r"^[0-9]{1,10}$", required=False, help_text="From the previous page's next."
@@ -122,6 +170,22 @@ class CandleOutput(serializers.Serializer):
     close = serializers.DecimalField(**PRICE)
     volume = serializers.DecimalField(**QTY)
     trades = serializers.IntegerField()
+    vwap = serializers.DecimalField(
+        **VWAP, help_text="Volume-weighted average site price in the candle."
+    )
+
+    def to_representation(self, instance: dict) -> dict:
+        """The fields above, formatted as they would format themselves, by hand: a
+        page holds up to 1000 candles, and the generic path cost most of the
+        response's time (tests/bench/bench_candles.py)."""
+        return {
+            "start": instance["start"].isoformat(),
+            "end": instance["end"].isoformat(),
+            **{name: f"{instance[name].quantize(CENT):f}" for name in OHLC},
+            "volume": f"{instance['volume'].quantize(LOT):f}",
+            "trades": instance["trades"],
+            "vwap": f"{instance['vwap'].quantize(VWAP_PLACES):f}",
+        }
 
 
 class CandlePageOutput(serializers.Serializer):
@@ -170,11 +234,18 @@ class IndexQuery(serializers.Serializer):
 
 
 class IndexPointOutput(serializers.Serializer):
-    date = serializers.DateField()
-    index = serializers.DecimalField(max_digits=18, decimal_places=4)
+    date = serializers.DateField(help_text="A day on the Asia/Shanghai clock.")
+    index = serializers.DecimalField(
+        **VWAP, help_text="VWAP of the day's trades at site, outliers trimmed."
+    )
     volume = serializers.DecimalField(**QTY)
     trades = serializers.IntegerField()
-    trimmed = serializers.IntegerField()
+    trimmed = serializers.IntegerField(
+        help_text="Trades left out, priced beyond 3 MAD of the day's median."
+    )
+    provisional = serializers.BooleanField(
+        help_text="Today, or a finished day not published yet: may still change."
+    )
 
 
 class IndexOutput(serializers.Serializer):

@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from exchange.marketdata.carbon import trades_carbon_kg
 from exchange.models import Order, Trade
 from exchange.selectors import fill_view
 from exchange.services.requests import OrderRequest
@@ -154,6 +155,18 @@ class ConstraintsOutput(serializers.Serializer):
         return super().to_representation({k: instance.get(k) for k in self.fields})
 
 
+class FillListOutput(serializers.ListSerializer):
+    """Reads the carbon of a whole list of fills in one batch."""
+
+    def to_representation(self, data):
+        trades = list(data)
+        carbon = trades_carbon_kg([t.pk for t in trades if isinstance(t, Trade)])
+        for trade in trades:
+            if isinstance(trade, Trade):
+                trade.carbon_kg = carbon.get(trade.pk)
+        return super().to_representation(trades)
+
+
 class FillOutput(serializers.Serializer):
     trade_id = serializers.IntegerField()
     order_id = serializers.IntegerField()
@@ -166,10 +179,27 @@ class FillOutput(serializers.Serializer):
     fee = serializers.DecimalField(**MONEY)
     liquidity = serializers.ChoiceField(choices=["maker", "taker"])
     executed_at = serializers.DateTimeField()
+    carbon_kg = serializers.DecimalField(
+        max_digits=24,
+        decimal_places=3,
+        allow_null=True,
+        help_text=(
+            "kgCO2 of the trade: delivered SCU-h (the quantity until delivery is "
+            "reported) x the chip's TDP / its factor x the selling region's PUE x "
+            "its grid intensity. Null when the chip's TDP is unpublished."
+        ),
+    )
+
+    class Meta:
+        list_serializer_class = FillListOutput
 
     def to_representation(self, instance):
         if isinstance(instance, Trade):
+            if not hasattr(instance, "carbon_kg"):  # one fill, not a list
+                instance.carbon_kg = trades_carbon_kg([instance.pk]).get(instance.pk)
+            carbon_kg = instance.carbon_kg
             instance = fill_view(instance, self.context["participant_id"])
+            instance["carbon_kg"] = carbon_kg
         return super().to_representation(instance)
 
 

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from exchange import marketdata, selectors
+from exchange import selectors
 from exchange.api import market_serializers as s
 from exchange.api.serializers import EXAMPLE_SYMBOL
+from exchange.marketdata import candles, index, locational
 from exchange.models import Instrument
 from market.api.pagination import CursorPagination
 from market.api.query import parse_query
@@ -113,10 +114,11 @@ class CandleApi(APIView):
         responses={200: s.CandlePageOutput, **errors(400, 401, 404, 429)},
     )
     def get(self, request, symbol: str):
-        """OHLCV candles at site prices, newest first."""
+        """OHLCV candles at site prices, newest first (Asia/Shanghai buckets),
+        each with its VWAP; never staler than the last trade."""
         query = parse_query(s.CandleQuery, request)
         instrument = selectors.instrument_get(symbol=symbol)
-        candles, older = marketdata.candle_list(
+        rows, older = candles.candle_list(
             instrument=instrument,
             interval=query["interval"],
             start=query.get("from"),
@@ -125,7 +127,7 @@ class CandleApi(APIView):
             limit=query["limit"],
         )
         page = {"next": _older_page(request, older), "previous": None}
-        return Response(s.CandlePageOutput(page | {"results": candles}).data)
+        return Response(s.CandlePageOutput(page | {"results": rows}).data)
 
 
 def _older_page(request, older) -> str | None:
@@ -146,7 +148,7 @@ class LocationalPriceApi(APIView):
         query = parse_query(s.LocationalQuery, request)
         instrument = _instrument_for(query)
         stack = query.get("stack")
-        rows = marketdata.locational_prices(instrument=instrument, stack=stack)
+        rows = locational.locational_prices(instrument=instrument, stack=stack)
         body = {"instrument": instrument.symbol, "stack": stack, "results": rows}
         return Response(s.LocationalOutput(body).data)
 
@@ -172,10 +174,11 @@ class IndexApi(APIView):
         responses={200: s.IndexOutput, **errors(400, 401, 429)},
     )
     def get(self, request):
-        """The daily index of a profile (VWAP, outliers beyond 3 MAD trimmed)."""
+        """The daily index of a profile, newest first: VWAP of the day's trades at
+        site, outliers beyond 3 MAD trimmed; today's is provisional."""
         query = parse_query(s.IndexQuery, request)
         profile = _known(WorkloadProfile, "profile", query["profile"])
-        series = marketdata.index_series(profile=profile, days=query["days"])
+        series = index.index_series(profile=profile, days=query["days"])
         return Response(
             s.IndexOutput({"profile": profile.code, "results": series}).data
         )

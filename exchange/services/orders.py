@@ -12,6 +12,7 @@ from exchange.entry import run_durable
 from exchange.exceptions import InstrumentNotOpen, InvalidOrder, NotFound, OrderNotOpen
 from exchange.locks import cluster_for_update, instrument_for_update
 from exchange.models import Instrument, Order, Trade
+from exchange.monitoring.observe import trades_committed
 from exchange.services import bands, capacity
 from exchange.services.apply import command_run, committed_chips, order_need
 from market.models import Participant
@@ -117,7 +118,7 @@ def order_amend(
             "Send a new price, a new quantity, or both.",
             fields={"price": ["Nothing to amend."]},
         )
-    return run_durable(
+    amended = run_durable(
         _amend,
         participant=participant,
         order_id=order_id,
@@ -125,6 +126,8 @@ def order_amend(
         quantity=quantity,
         now=timezone.now(),
     )
+    trades_committed(amended.fills)
+    return amended
 
 
 def _amend(*, participant, order_id, price, quantity, now) -> Amended:

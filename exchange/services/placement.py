@@ -15,6 +15,7 @@ from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import cluster_count_for_update, instrument_for_update_by_symbol
 from exchange.models import Instrument, Order, Trade
+from exchange.monitoring.observe import batch_observed, placement_observed
 from exchange.services import bands, capacity
 from exchange.services.apply import (
     Command,
@@ -45,7 +46,14 @@ class Placed:
 
 def order_place(*, participant: Participant, request: OrderRequest) -> Placed:
     """Entry point: place an order in its own durable transaction (retried on
-    deadlock). A refused order writes nothing and uses no sequence number."""
+    deadlock). A refused order writes nothing and uses no sequence number. Counted
+    and timed for /metrics; its fills are folded into candles after commit."""
+    with placement_observed(side=request.side) as seen:
+        seen.placed = _order_place(participant=participant, request=request)
+    return seen.placed
+
+
+def _order_place(*, participant: Participant, request: OrderRequest) -> Placed:
     now = timezone.now()
     check_role(participant, request.side)
     check_combination(request, now)
@@ -84,11 +92,14 @@ def orders_place_batch(
             prepared.append(replay or order)
         except DomainError as exc:
             prepared.append(exc)
-    if not any(isinstance(p, Order) for p in prepared):
-        return prepared  # type: ignore[return-value]
-    return run_durable(
-        _place_all, participant=participant, requests=requests, prepared=prepared
-    )
+    if any(isinstance(p, Order) for p in prepared):
+        outcomes = run_durable(
+            _place_all, participant=participant, requests=requests, prepared=prepared
+        )
+    else:
+        outcomes = prepared  # type: ignore[assignment]
+    batch_observed(requests, outcomes)
+    return outcomes
 
 
 def _place_all(

@@ -252,3 +252,35 @@ class ViewerForm(forms.Form):
             (r.code, f"{local_name(r)} ({r.code})") for r in regions
         ]
         self.fields["profile"].choices = [(p.code, local_name(p)) for p in profiles]
+
+
+class MonitoringForm(forms.Form):
+    """The scope of the monitoring view: delivery windows ending in the last N days
+    or later, of one workload profile or all."""
+
+    DAYS = (7, 30, 90, 365)
+
+    profile = forms.ChoiceField(label=_("Workload profile"), required=False)
+    days = forms.TypedChoiceField(
+        label=_("Delivery windows"),
+        coerce=int,
+        required=False,
+        choices=[
+            (7, _("last 7 days and ahead")),
+            (30, _("last 30 days and ahead")),
+            (90, _("last 90 days and ahead")),
+            (365, _("last 365 days and ahead")),
+        ],
+    )
+
+    def __init__(self, *args, profiles, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].choices = [("", _("All profiles"))] + [
+            (p.code, local_name(p)) for p in profiles
+        ]
+
+    def scope(self) -> tuple[int, str | None]:
+        """(days, profile code or None); an invalid choice falls back to the
+        default rather than failing the page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("days") or 30, data.get("profile") or None

@@ -1,5 +1,6 @@
-"""What a participant's own trading pages show: orders (open or all), fills, and a
-provider's capacity per instrument window (committed versus free chips)."""
+"""What a participant's own trading pages show: orders (open or all), fills with
+their carbon (and the buyer's total), and a provider's capacity per instrument
+window (committed versus free chips)."""
 
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 
 from exchange import selectors
+from exchange.marketdata.carbon import buyer_carbon_total, trades_carbon_kg
 from exchange.models import Order
 from exchange.services.capacity import peak_commitment
 from market.models import Cluster, Participant
@@ -45,13 +47,20 @@ def fills_context(*, participant: Participant, params: QueryDict) -> dict:
         "-pk"
     )
     page = Paginator(trades, PAGE_SIZE).get_page(params.get("page"))
+    carbon = trades_carbon_kg([t.pk for t in page])
     query = params.copy()
     query.pop("page", None)
     return {
         "page": page,
-        "fills": [selectors.fill_view(t, participant.pk) for t in page],
+        "fills": [
+            selectors.fill_view(t, participant.pk) | {"carbon_kg": carbon[t.pk]}
+            for t in page
+        ],
         "symbol": symbol or "",
         "query": query.urlencode(),
+        "carbon": buyer_carbon_total(participant=participant)
+        if participant.is_buyer
+        else None,
     }
 
 

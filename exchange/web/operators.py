@@ -1,13 +1,14 @@
-"""Operators' reconciliation page in the admin: runs every ledger and book invariant
-(exchange.reconcile, the same checks as `manage.py reconcile`) and shows the report.
-Read-only; staff only."""
+"""Operators' pages in the admin, read-only, staff only: reconciliation (every ledger
+and book invariant, the same checks as `manage.py reconcile`) and the monitoring view
+(the public summary plus the buyers by name and the machinery's health)."""
 
 from django.contrib import admin
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from exchange.reconcile import reconcile
+from exchange.web.published import operator_monitoring_context
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -22,3 +23,13 @@ def reconcile_view(request):
         "failures": failures,
     }
     return render(request, "admin/reconcile.html", context)
+
+
+@require_safe
+def monitoring_view(request):
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Monitoring"),
+        **operator_monitoring_context(params=request.GET),
+    }
+    return render(request, "admin/monitoring.html", context)

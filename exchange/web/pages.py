@@ -1,20 +1,22 @@
 """What the public market pages show: the overview of open instruments (last price,
-change, volume, best bid and ask, the index per profile, and the locational prices
-into the viewer's region), and an instrument's page (depth with all-in prices for a
-region, recent trades, candles). Reads through exchange.selectors and
-exchange.marketdata; the few aggregates they lack are here."""
+change, volume, VWAP, best bid and ask, the index per profile, and the locational
+prices into the viewer's region, on a map), and an instrument's page (depth with
+all-in prices for a region, recent trades, candles). Reads through exchange.selectors
+and exchange.marketdata; the few aggregates they lack are here."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, Sum
 from django.http import QueryDict
 from django.utils import timezone
 
-from exchange import marketdata, selectors
+from exchange import selectors
+from exchange.marketdata import candles, index
+from exchange.marketdata import locational as locational_data
 from exchange.models import Instrument, Order, Trade
 from exchange.services import bands
 from exchange.web.forms import OrderTicketForm, ViewerForm
+from market import regionmap
 from market import selectors as market_selectors
 from market.models import Participant, Region
 from market.pages import PROFILE_ORDER
@@ -33,6 +35,7 @@ class InstrumentRow:
     volume: Decimal
     trades: int
     base_price: Decimal | None  # the opening price, else the first trade's
+    vwap: Decimal | None = None
 
     @property
     def change_pct(self) -> Decimal | None:
@@ -42,7 +45,7 @@ class InstrumentRow:
         return ((last - base) / base * 100).quantize(Decimal("0.01"))
 
 
-def _profiles():
+def profiles_ordered():
     rank = {code: i for i, code in enumerate(PROFILE_ORDER)}
     return sorted(
         market_selectors.profile_list(),
@@ -62,7 +65,7 @@ def viewer(
             "profile": params.get("profile") or DEFAULT_PROFILE,
         },
         regions=regions,
-        profiles=_profiles(),
+        profiles=profiles_ordered(),
     )
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -72,31 +75,17 @@ def viewer(
 
 
 def instrument_rows(instruments: list[Instrument]) -> list[InstrumentRow]:
-    stats = {
-        s["instrument_id"]: s
-        for s in Trade.objects.filter(instrument__in=instruments)
-        .values("instrument_id")
-        .annotate(volume=Sum("quantity"), trades=Count("id"), first=Min("sequence"))
-        .order_by()
-    }
-    first_trades = Q(pk__in=[])
-    for instrument_id, s in stats.items():
-        first_trades |= Q(instrument_id=instrument_id, sequence=s["first"])
-    firsts = dict(
-        Trade.objects.filter(first_trades).values_list("instrument_id", "price")
-    )
-    rows = []
-    for inst in instruments:
-        s = stats.get(inst.pk, {})
-        rows.append(
-            InstrumentRow(
-                instrument=inst,
-                volume=s.get("volume") or Decimal("0.0"),
-                trades=s.get("trades", 0),
-                base_price=inst.opening_price or firsts.get(inst.pk),
-            )
+    figures = candles.trade_figures(instruments)
+    return [
+        InstrumentRow(
+            instrument=inst,
+            volume=figures[inst.pk].volume,
+            trades=figures[inst.pk].trades,
+            base_price=inst.opening_price or figures[inst.pk].first_price,
+            vwap=figures[inst.pk].vwap,
         )
-    return rows
+        for inst in instruments
+    ]
 
 
 def markets_context(*, params: QueryDict, participant: Participant | None) -> dict:
@@ -120,12 +109,11 @@ def markets_context(*, params: QueryDict, participant: Participant | None) -> di
 
 def _indices() -> list[dict]:
     out = []
-    for profile in _profiles():
-        series = marketdata.index_series(profile=profile, days=2)
+    for profile in profiles_ordered():
+        series = index.index_series(profile=profile, days=2)
         if series:
-            latest = series[0]
-            previous = series[1]["index"] if len(series) > 1 else None
-            out.append({"profile": profile, **latest, "previous": previous})
+            previous = series[1].index if len(series) > 1 else None
+            out.append({"profile": profile, **asdict(series[0]), "previous": previous})
     return out
 
 
@@ -151,10 +139,43 @@ def locational(
             "region_obj": by_code[row["region"]],
             "source": by_code.get(row["source_region"] or ""),
         }
-        for row in marketdata.locational_prices(instrument=instrument)
+        for row in locational_data.locational_prices(instrument=instrument)
     ]
     mine = next((r for r in rows if r["region"] == region.code), None)
-    return {"instrument": instrument, "rows": rows, "mine": mine}
+    return {
+        "instrument": instrument,
+        "rows": rows,
+        "mine": mine,
+        "map": price_map(rows, regions),
+    }
+
+
+def price_map(rows: list[dict], regions: list[Region]) -> dict:
+    """The regions map coloured by locational price (cheapest green, dearest red)."""
+    colours = locational_data.price_colours(rows)
+    by_code = {r["region"]: r for r in rows}
+    points = [regionmap.Point(r.code, r.lat, r.lon) for r in regions]
+    markers = regionmap.place_markers(points, colours)
+    return {
+        "markers": [{"marker": m, "row": by_code.get(m.code)} for m in markers],
+        "legend": locational_data.PRICE_COLOURS,
+        "no_price": locational_data.NO_PRICE_COLOUR,
+        "view_box": _view_box(markers),
+        "radius": regionmap.MARKER_RADIUS,
+        "hu_line": regionmap.hu_line(),
+    }
+
+
+def _view_box(markers: list[regionmap.Marker], margin: float = 90.0) -> str:
+    """The part of the canvas the regions occupy (their labels included)."""
+    if not markers:
+        return f"0 0 {regionmap.WIDTH} {regionmap.HEIGHT}"
+    xs = [x for m in markers for x in (m.x, m.label_x)]
+    ys = [y for m in markers for y in (m.y, m.label_y)]
+    left, top = max(min(xs) - margin, 0), max(min(ys) - margin / 2, 0)
+    width = min(max(xs) + margin, regionmap.WIDTH) - left
+    height = min(max(ys) + margin / 2, regionmap.HEIGHT) - top
+    return f"{left:.0f} {top:.0f} {width:.0f} {height:.0f}"
 
 
 # --- the instrument page -------------------------------------------------------------
@@ -268,7 +289,7 @@ def candles_payload(*, instrument: Instrument, interval: str) -> dict:
     strings (the page turns them into numbers only to draw them)."""
     if interval not in CHART_INTERVALS:
         interval = CHART_INTERVALS[0]
-    candles, _older = marketdata.candle_list(
+    rows, _older = candles.candle_list(
         instrument=instrument, interval=interval, limit=CANDLE_LIMIT
     )
     tick, lot = instrument.tick_size, instrument.lot_size
@@ -284,6 +305,6 @@ def candles_payload(*, instrument: Instrument, interval: str) -> dict:
                 "close": str(Decimal(c["close"]).quantize(tick)),
                 "volume": str(Decimal(c["volume"]).quantize(lot)),
             }
-            for c in reversed(candles)
+            for c in reversed(rows)
         ],
     }

@@ -36,4 +36,6 @@ urlpatterns = [
     ),
     path("trade/fills/", views.fills, name="fills"),
     path("trade/capacity/", views.capacity, name="capacity"),
+    path("index/<slug:profile>/", views.index_page, name="index"),
+    path("monitoring/", views.monitoring, name="monitoring"),
 ]

@@ -1,7 +1,8 @@
 """Trading pages: the markets overview, an instrument (depth, chart, trades, the
-order ticket), and a participant's orders, fills and capacity. Thin: parse, call
-one entry point or read a page context, render. Exchange services are their own
-durable entry points, so they are called directly, never inside a transaction."""
+order ticket), a participant's orders, fills and capacity, and what the exchange
+publishes (a profile's index, the monitoring summary). Thin: parse, call one entry
+point or read a page context, render. Exchange services are their own durable entry
+points, so they are called directly, never inside a transaction."""
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
@@ -19,7 +20,7 @@ from exchange.exceptions import NotFound, OrderNotOpen
 from exchange.models import Order
 from exchange.services.orders import order_cancel, orders_cancel_all
 from exchange.services.placement import order_place
-from exchange.web import mine, pages, ticket
+from exchange.web import mine, pages, published, ticket
 from exchange.web.forms import OrderTicketForm
 from market import selectors as market_selectors
 from market.exceptions import DomainError
@@ -218,3 +219,18 @@ def fills(request, participant):
 def capacity(request, participant):
     context = mine.capacity_context(participant=participant)
     return render(request, "exchange/capacity.html", context)
+
+
+@require_safe
+def index_page(request, profile: str):
+    profile_obj = market_selectors.profile_list().filter(code=profile).first()
+    if profile_obj is None:
+        raise Http404("No such workload profile.")
+    context = published.index_context(profile=profile_obj)
+    return render(request, "exchange/index.html", context)
+
+
+@require_safe
+def monitoring(request):
+    context = published.monitoring_context(params=request.GET)
+    return render(request, "exchange/monitoring.html", context)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from exchange.marketdata import _trimmed
+from exchange.marketdata.index import trimmed
 from market.models import Surcharge
 from tests.apiclient import error
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller, place
@@ -189,7 +189,7 @@ def test_index_is_daily_vwap(api, instrument):
 
 def test_index_trims_outliers_beyond_three_mad():
     prices = [Decimal(p) for p in ("10.0", "10.2", "9.8", "10.1", "9.9", "30.0")]
-    kept = _trimmed([(p, Decimal(1)) for p in prices])
+    kept = trimmed([(p, Decimal(1)) for p in prices])
     assert Decimal("30.0") not in [p for p, _q in kept]
     assert len(kept) == 5
 

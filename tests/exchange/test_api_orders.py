@@ -91,6 +91,7 @@ def test_crossing_sell_returns_its_fills_with_maker_taker_and_fees(
         "fee",
         "liquidity",
         "executed_at",
+        "carbon_kg",
     }
 
 

@@ -1,0 +1,81 @@
+"""What follows an order command at the service boundary (exchange.services):
+count and time the placement for /metrics, and once trades have committed, count
+them and ask for the candle fold.
+
+The fold is enqueued on commit and `robust`: a broker that does not answer is logged,
+never turned into an error for an order that has already committed. Nothing depends
+on it having run: candle reads fold newer trades on the fly, and beat's sweep folds
+whatever an enqueued fold missed.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from exchange.models import Trade
+from exchange.monitoring.metrics import FILLS, ORDERS_PLACED, PLACEMENT_SECONDS
+from exchange.tasks import candles_fold as candles_fold_task
+from market.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from exchange.services.placement import Placed
+
+SIDES = ("buy", "sell")
+
+
+class Placement:
+    """The block sets `placed` to what the placement returned."""
+
+    placed: "Placed"
+
+
+@contextmanager
+def placement_observed(*, side: str) -> Iterator[Placement]:
+    """Time the placement in the block and count it by side and outcome; after an
+    accepted one, see to its fills."""
+    side = side if side in SIDES else "other"
+    seen = Placement()
+    started = time.perf_counter()
+    try:
+        yield seen
+    except DomainError as exc:
+        ORDERS_PLACED.labels(side, exc.code).inc()
+        raise
+    except Exception:
+        ORDERS_PLACED.labels(side, "error").inc()
+        raise
+    finally:
+        PLACEMENT_SECONDS.observe(time.perf_counter() - started)
+    placed = seen.placed
+    ORDERS_PLACED.labels(
+        side, placed.order.status if placed.created else "replayed"
+    ).inc()
+    if placed.created:
+        trades_committed(placed.fills)
+
+
+def batch_observed(requests: list, outcomes: list) -> None:
+    """Count a batch's orders by side and outcome and see to their fills (the
+    latency histogram is of single placements: a batch's time is not one order's)."""
+    for request, outcome in zip(requests, outcomes, strict=True):
+        side = request.side if request.side in SIDES else "other"
+        if isinstance(outcome, DomainError):
+            ORDERS_PLACED.labels(side, outcome.code).inc()
+            continue
+        status = outcome.order.status if outcome.created else "replayed"
+        ORDERS_PLACED.labels(side, status).inc()
+        if outcome.created:
+            trades_committed(outcome.fills)
+
+
+def trades_committed(trades: list[Trade]) -> None:
+    """Count one command's trades and have them folded into candles after commit."""
+    if not trades:
+        return
+    FILLS.inc(len(trades))
+    fold = partial(candles_fold_task.delay, trades[0].instrument_id)
+    transaction.on_commit(fold, robust=True)

@@ -1,0 +1,62 @@
+"""What the exchange publishes beyond the trading pages: a profile's index page (the
+method, the history as a table and a chart) and the national monitoring view (the
+public summary, and the operators' view that also names the buyers and shows the
+machinery's health). Contexts only; the views render them."""
+
+from django.http import QueryDict
+
+from exchange.marketdata import index
+from exchange.monitoring import health, regions
+from exchange.web.forms import MonitoringForm
+from exchange.web.pages import profiles_ordered
+from market.models import WorkloadProfile
+
+INDEX_DAYS = 366
+
+
+def index_context(*, profile: WorkloadProfile) -> dict:
+    series = index.index_series(profile=profile, days=INDEX_DAYS)
+    return {
+        "profile": profile,
+        "profiles": profiles_ordered(),
+        "series": series,
+        "latest": series[0] if series else None,
+        "mad_limit": index.MAD_LIMIT,
+        # Oldest first, decimals as strings: the page turns them into numbers only
+        # to draw them.
+        "chart": [
+            {"time": day.date.isoformat(), "value": str(day.index)}
+            for day in reversed(series)
+        ],
+    }
+
+
+def _scope(params: QueryDict) -> tuple[MonitoringForm, int, str | None]:
+    form = MonitoringForm(
+        {"days": params.get("days") or "30", "profile": params.get("profile", "")},
+        profiles=profiles_ordered(),
+    )
+    days, profile = form.scope()
+    return form, days, profile
+
+
+def monitoring_context(*, params: QueryDict) -> dict:
+    form, days, profile = _scope(params)
+    return {
+        "form": form,
+        "days": days,
+        "view": regions.national_view(days=days, profile=profile),
+    }
+
+
+def operator_monitoring_context(*, params: QueryDict) -> dict:
+    form, days, profile = _scope(params)
+    return {
+        "form": form,
+        "days": days,
+        "view": regions.national_view(days=days, profile=profile, with_buyers=True),
+        "queues": health.queue_depths(),
+        "settlement_lag_s": health.settlement_lag_seconds(),
+        "disputes": health.disputes_open(),
+        "unfolded": health.trades_unfolded(),
+    }
