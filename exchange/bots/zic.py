@@ -10,6 +10,7 @@ cluster's site.
 """
 
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from exchange.bots.client import (
     Client,
     base_parser,
     connect,
-    to_tick,
 )
 
 log = logging.getLogger("yiwang.bots.zic")
@@ -40,15 +40,15 @@ class Trader:
     region: str | None = None
 
     def draw(self, tick: Decimal) -> Decimal:
+        """A price on the tick grid, uniform over the ticks between the bounds: a
+        buyer never bids above its value, a seller never asks below its cost."""
         if self.side == "buy":
-            low, high = min(self.floor, self.limit), self.limit
-            return to_tick(
-                Decimal(self.rng.uniform(float(low), float(high))), tick, up=False
-            )
-        low, high = self.limit, max(self.ceiling, self.limit)
-        return to_tick(
-            Decimal(self.rng.uniform(float(low), float(high))), tick, up=True
-        )
+            high = math.floor(self.limit / tick)
+            low = min(math.ceil(min(self.floor, self.limit) / tick), high)
+        else:
+            low = math.ceil(self.limit / tick)
+            high = max(math.floor(max(self.ceiling, self.limit) / tick), low)
+        return self.rng.randint(low, high) * tick
 
     def order(self, symbol: str, price: Decimal, quantity: Decimal) -> dict:
         body = {

@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.bench.scratch_db import database_create, database_drop  # noqa: E402
+
 MINUTES = 365 * 24 * 60
 TARGET_MS = 100
 SYMBOL = "BENCH-CANDLES"
@@ -39,23 +42,6 @@ def _setup_django(url: str) -> None:
     import django
 
     django.setup()
-
-
-def _create_database(base: str) -> str:
-    import psycopg
-
-    name = f"yiwang_bench_candles_{os.getpid()}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _drop_database(base: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _instrument():
@@ -261,7 +247,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    name = _create_database(args.base)
+    name = database_create(args.base, "yiwang_bench_candles")
     try:
         _setup_django(f"{args.base}/{name}")
         instrument = _instrument()
@@ -274,7 +260,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _drop_database(args.base, name)
+        database_drop(args.base, name)
     print(f"\nLoaded {MINUTES:,} one-minute candles (+ 1h, 1d) in {loaded:.1f} s.")
     print(
         "\n| GET /api/v1/instruments/{symbol}/candles/ | candles | median ms |", end=""

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.scratch_db import database_create, database_drop  # noqa: E402
+
 
 def _setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
@@ -30,23 +32,6 @@ def _setup_django(url: str) -> None:
     import django
 
     django.setup()
-
-
-def _create_database(base: str) -> str:
-    import psycopg
-
-    name = f"yiwang_bench_{os.getpid()}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _drop_database(base: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _seed(instruments: int) -> list[tuple[str, list[int], list[int]]]:
@@ -184,7 +169,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2000, help="orders per process")
     parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    name = _create_database(args.base)
+    name = database_create(args.base, "yiwang_bench")
     url = f"{args.base}/{name}"
     try:
         ctx = mp.get_context("spawn")
@@ -193,7 +178,7 @@ def main() -> None:
         one = _measure(url, seeded[:1], args.orders, 1)
         four = _measure(url, seeded[1:], args.orders, 4) if len(seeded) >= 5 else None
     finally:
-        _drop_database(args.base, name)
+        database_drop(args.base, name)
     print("\n| placement through the services (PostgreSQL) | orders/s | ratio |")
     print("|---|---:|---:|")
     print(f"| one instrument, one process | {one:,.0f} | 1.00 |")
