@@ -23,11 +23,13 @@ def instrument_for_update_by_symbol(symbol: str) -> Instrument:
         sql += " FOR UPDATE"
     instrument = next(iter(Instrument.objects.raw(sql, [symbol])), None)
     if instrument is None:
-        raise InvalidOrder(
-            f"Unknown instrument {symbol!r}.",
-            fields={"instrument": [f"Unknown instrument {symbol!r}."]},
-        )
+        raise unknown_instrument(symbol)
     return instrument
+
+
+def unknown_instrument(symbol: str) -> InvalidOrder:
+    message = f"Unknown instrument {symbol!r}."
+    return InvalidOrder(message, fields={"instrument": [message]})
 
 
 def cluster_for_update(cluster_id: int) -> Cluster:

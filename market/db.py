@@ -7,15 +7,16 @@ from django.db import connection
 from django.db.models import Model
 
 
-def rows_insert(objs: Sequence[Model]) -> None:
+def rows_insert(objs: Sequence[Model], *, with_pk: bool = False) -> None:
     """INSERT new rows of one model in one statement (so statement-level checks see
     them all), values prepared the way `save()` prepares them (auto_now_add
     included), without reading back their primary keys: for rows nothing refers to
-    later in the same unit of work."""
+    later in the same unit of work, or (`with_pk`) rows whose keys were reserved
+    with `ids_reserve`."""
     if not objs:
         return
     meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if with_pk or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(meta.db_table)
@@ -29,3 +30,43 @@ def rows_insert(objs: Sequence[Model]) -> None:
             f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}",  # noqa: S608
             params,
         )
+    if with_pk:  # saved rows now, as far as the ORM is concerned
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+def ids_reserve(model: type[Model], count: int) -> list[int]:
+    """`count` new primary keys for rows of `model` that this transaction inserts
+    later (`rows_insert(..., with_pk=True)`), so code can refer to a row before it is
+    written. PostgreSQL draws them from the column's sequence (never handed out
+    twice, rolled back or not). SQLite has one writer at a time (IMMEDIATE
+    transactions), so the transaction advances `sqlite_sequence` itself; a rollback
+    returns the keys."""
+    if count < 1:
+        return []
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+                "FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"ids_reserve on {connection.vendor}")
+        quoted_table, quoted_column = map(connection.ops.quote_name, (table, column))
+        seq = "SELECT seq FROM sqlite_sequence WHERE name = %s"
+        last_row = f"SELECT MAX({quoted_column}) FROM {quoted_table}"  # noqa: S608
+        both = f"SELECT MAX(COALESCE(({seq}), 0), COALESCE(({last_row}), 0))"
+        cursor.execute(both, [table])
+        last = cursor.fetchone()[0]
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last + count, table]
+        )
+        if not cursor.rowcount:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                [table, last + count],
+            )
+    return list(range(last + 1, last + count + 1))

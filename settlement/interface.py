@@ -24,6 +24,11 @@ def trade_reference(trade_id: int) -> str:
     return f"trade:{trade_id}"
 
 
+def trade_bond_slot(trade_id: int) -> tuple[str, str]:
+    """The (kind, reference) of a new trade's bond hold, for `Batch.holds_absent`."""
+    return (Hold.Kind.TRADE_BOND, trade_reference(trade_id))
+
+
 def hold_kind(side: str) -> str:
     """An order's hold: a buy's money in `held`, a sell's bond in `bond`."""
     return Hold.Kind.ORDER if side == "buy" else Hold.Kind.BOND

@@ -311,19 +311,22 @@ class Batch:
             if slot in self._released:
                 hold.status, hold.resolved_at = Hold.Status.RELEASED, now
         rows_insert([hold for _slot, hold in new])
-        changed = []
+        changed, released = [], []
         for slot, hold in self.holds.items():
             if slot in new_slots:
                 continue
             if slot in self._released:
-                # Resolved exactly once: a conditional update that another resolver
-                # would have won shows up as 0 rows.
-                if not Hold.objects.filter(pk=hold.pk, status=Hold.Status.OPEN).update(
-                    status=Hold.Status.RELEASED, amount=ZERO, resolved_at=now
-                ):
-                    raise HoldAlreadyResolved(f"{hold} was resolved concurrently")
+                released.append(hold.pk)
             else:
                 changed.append((hold.amount, hold.pk))
+        # Resolved exactly once: a conditional update that another resolver would
+        # have won shows up as fewer rows.
+        if released and Hold.objects.filter(
+            pk__in=released, status=Hold.Status.OPEN
+        ).update(status=Hold.Status.RELEASED, amount=ZERO, resolved_at=now) != len(
+            released
+        ):
+            raise HoldAlreadyResolved(f"holds {released} were resolved concurrently")
         if changed:
             with connection.cursor() as cursor:
                 cursor.executemany(

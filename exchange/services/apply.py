@@ -8,7 +8,7 @@ resets every touched order's hold to what it still needs, commits the ledger bat
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from exchange.exceptions import (
 )
 from exchange.models import Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
-from market.db import rows_insert
+from market.db import ids_reserve, rows_insert
 from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
@@ -62,12 +62,16 @@ class Command:
     now: datetime
     caused_by_id: int | None = None
     orders: dict[int, Order] = field(default_factory=dict)
+    # Orders placed by this command whose rows `finish()` inserts (their keys were
+    # reserved); the others exist and are updated.
+    new: set[int] = field(default_factory=set)
     trades: list[Trade] = field(default_factory=list)
     batch: Batch = field(init=False)
     _events: list[OrderEvent] = field(default_factory=list)
     _touched: dict[int, int] = field(default_factory=dict)  # order id -> cause seq
     _obligations: list = field(default_factory=list)
     _factors: dict[int, Decimal] = field(default_factory=dict)
+    _trade_ids: Iterator[int] = field(default_factory=lambda: iter(()))
 
     def __post_init__(self) -> None:
         # Hold entry keys carry this command's new sequence numbers: never seen before.
@@ -89,6 +93,9 @@ class Command:
         self.batch.holds_prefetch(
             [s for i, s in zip(ids, slots, strict=True) if i not in new]
         )
+        trade_ids = ids_reserve(Trade, sum(isinstance(e, engine.Fill) for e in events))
+        self.batch.holds_absent([settlement.trade_bond_slot(i) for i in trade_ids])
+        self._trade_ids = iter(trade_ids)
         for event in events:
             if isinstance(event, engine.Rejected):
                 continue
@@ -157,7 +164,8 @@ class Command:
         buyer_bps = inst.taker_fee_bps if buyer_is_taker else inst.maker_fee_bps
         seller_bps = inst.maker_fee_bps if buyer_is_taker else inst.taker_fee_bps
         all_in = price + surcharge
-        trade = Trade.objects.create(
+        trade = Trade(
+            pk=next(self._trade_ids),
             instrument=inst,
             buy_order=buy,
             sell_order=sell,
@@ -256,8 +264,12 @@ class Command:
                     inst.hours,
                 )
         self.batch.commit()
+        # Rows before the rows that refer to them: tests check constraints at once.
+        touched = [self.orders[i] for i in self._touched]
+        rows_insert([o for o in touched if o.pk in self.new], with_pk=True)
+        rows_insert(self.trades, with_pk=True)
         settlement.obligations_save(self._obligations)
-        _orders_write([self.orders[i] for i in self._touched])
+        _orders_write([o for o in touched if o.pk not in self.new])
         rows_insert(self._events)
         inst.sequence = self.book.sequence
         best_bid, best_ask = self.book.best_bid(), self.book.best_ask()

@@ -13,6 +13,9 @@ from exchange.models import Instrument, Order
 from market.exceptions import NoConversionFactor
 from market.models import Cluster, ConversionFactor
 
+# (chips, window start, window end)
+type Commitment = tuple[Decimal, datetime, datetime]
+
 
 def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
     factor = table_factor(
@@ -45,11 +48,37 @@ def peak_commitment(
     start: datetime,
     end: datetime,
     exclude_order: int | None = None,
+    pending: list[Commitment] | None = None,
+    known: list[Commitment] | None = None,
 ) -> Decimal:
-    """The most chips the cluster's sells commit at any instant of [start, end)."""
-    # One row per delivery window, summed in the database: a cluster may have
-    # hundreds of resting sells, but only a few windows.
-    rows = list(
+    """The most chips the cluster's sells commit at any instant of [start, end),
+    counting `pending` sells not written yet. A caller that read the `commitments`
+    under the cluster's lock already passes them as `known`."""
+    if known is None:
+        known = commitments(
+            cluster=cluster, start=start, end=end, exclude_order=exclude_order
+        )
+    rows = known + [(c, s, e) for c, s, e in pending or () if s < end and e > start]
+    # The sum of overlapping windows only grows at a window's start, so checking the
+    # new window's start and every start inside it finds the peak.
+    instants = {start} | {s for _c, s, _e in rows if s > start}
+    return max(
+        (sum((c for c, s, e in rows if s <= t < e), Decimal(0)) for t in instants),
+        default=Decimal(0),
+    )
+
+
+def commitments(
+    *,
+    cluster: Cluster,
+    start: datetime,
+    end: datetime,
+    exclude_order: int | None = None,
+) -> list[Commitment]:
+    """What the cluster's written sells commit, per delivery window overlapping
+    [start, end). One row per window, summed in the database: a cluster may have
+    hundreds of resting sells, but only a few windows."""
+    return list(
         Order.objects.filter(
             cluster=cluster,
             committed_chips__gt=0,
@@ -62,13 +91,6 @@ def peak_commitment(
         .values_list("chips", "instrument__delivery_start", "instrument__delivery_end")
         .order_by()
     )
-    # The sum of overlapping windows only grows at a window's start, so checking the
-    # new window's start and every start inside it finds the peak.
-    instants = {start} | {s for _c, s, _e in rows if s > start}
-    return max(
-        (sum((c for c, s, e in rows if s <= t < e), Decimal(0)) for t in instants),
-        default=Decimal(0),
-    )
 
 
 def capacity_check(
@@ -77,6 +99,8 @@ def capacity_check(
     instrument: Instrument,
     chips: Decimal,
     exclude_order: int | None = None,
+    pending: list[Commitment] | None = None,
+    known: list[Commitment] | None = None,
 ) -> None:
     """Raise InsufficientCapacity unless `chips` more fit in the cluster for the
     instrument's window. Caller holds the cluster's row lock."""
@@ -85,6 +109,8 @@ def capacity_check(
         start=instrument.delivery_start,
         end=instrument.delivery_end,
         exclude_order=exclude_order,
+        pending=pending,
+        known=known,
     )
     if used + chips > cluster.count:
         free = max(cluster.count - used, Decimal(0))

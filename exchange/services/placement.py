@@ -3,7 +3,8 @@ check band, capacity and funds, match in memory, then persist in one transaction
 
 import copy
 import functools
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,7 +14,11 @@ from django.utils import timezone
 from exchange import books, codec, engine
 from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
-from exchange.locks import cluster_count_for_update, instrument_for_update_by_symbol
+from exchange.locks import (
+    cluster_count_for_update,
+    instrument_for_update_by_symbol,
+    unknown_instrument,
+)
 from exchange.models import Instrument, Order, Trade
 from exchange.monitoring.observe import batch_observed, placement_observed
 from exchange.services import bands, capacity
@@ -31,8 +36,9 @@ from exchange.services.requests import (
     constraints_resolve,
     sell_site,
 )
+from market.db import ids_reserve
 from market.exceptions import DomainError
-from market.models import ConversionTable, Participant, SurchargeTable
+from market.models import Cluster, ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
 from settlement.models import Account
 
@@ -76,25 +82,32 @@ def orders_place_batch(
     *, participant: Participant, requests: list[OrderRequest]
 ) -> list[Placed | DomainError]:
     """Entry point: place orders in the order given, each answered on its own (a
-    refusal is returned, not raised). All of them go in one durable transaction that
-    locks each instrument once; each order runs in a savepoint, so a refused one
-    leaves nothing behind and does not sink the others."""
+    refusal is returned, not raised), all in one durable transaction that locks each
+    instrument once.
+
+    The batch is placed as one command per instrument (`_place_bulk`): every check
+    runs before the order touches the book, so a refused order leaves nothing behind,
+    and the rows, the event log and the ledger are written once for the whole batch.
+    Funds are checked against a running total of what the batch's orders set aside,
+    which can only overstate what they use; when that total refuses an order, or the
+    ledger refuses the batch, the batch is placed again order by order, each in a
+    savepoint, with the exact checks (`_place_each`)."""
     now = timezone.now()
+    clusters: dict[int | None, Cluster] = {}  # one lookup per cluster named
     prepared: list[Order | Placed | DomainError] = []
     for request in requests:
         try:
             check_role(participant, request.side)
             check_combination(request, now)
-            replay = _replay(participant, request)
-            if replay is None:
-                order = _order_row(participant, request)
-                _check_funds_early(order, request.instrument)
-            prepared.append(replay or order)
+            prepared.append(
+                _replay(participant, request)
+                or _order_row(participant, request, clusters)
+            )
         except DomainError as exc:
             prepared.append(exc)
     if any(isinstance(p, Order) for p in prepared):
         outcomes = run_durable(
-            _place_all, participant=participant, requests=requests, prepared=prepared
+            _place_batch, participant=participant, requests=requests, prepared=prepared
         )
     else:
         outcomes = prepared  # type: ignore[assignment]
@@ -102,21 +115,137 @@ def orders_place_batch(
     return outcomes
 
 
-def _place_all(
+class _Inexact(Exception):
+    """The bulk placement cannot decide a batch exactly: place it order by order."""
+
+
+def _place_batch(
     *,
     participant: Participant,
     requests: list[OrderRequest],
     prepared: list[Order | Placed | DomainError],
 ) -> list[Placed | DomainError]:
-    now = timezone.now()
-    symbols = sorted({p.instrument_symbol for p in prepared if isinstance(p, Order)})
-    locked = {  # in primary-key order, like every other multi-instrument lock
+    try:
+        with transaction.atomic():
+            return _place_bulk(participant=participant, prepared=prepared)
+    except _Inexact:
+        books.discard_touched()  # the savepoint rolled back what the books did
+    for i, item in enumerate(prepared):
+        if isinstance(item, Order):
+            try:
+                _check_funds_early(item, item.instrument_symbol)
+            except DomainError as exc:
+                prepared[i] = exc
+    return _place_each(participant=participant, requests=requests, prepared=prepared)
+
+
+def _instruments_lock(symbols: set[str]) -> dict[str, Instrument]:
+    """Lock a batch's instruments in primary-key order, like every multi-instrument
+    lock."""
+    return {
         i.symbol: i
         for i in Instrument.objects.select_for_update(of=("self",))
         .select_related("profile", "conversion_table", "surcharge_table")
-        .filter(symbol__in=symbols)
+        .filter(symbol__in=sorted(symbols))
         .order_by("pk")
     }
+
+
+@dataclass
+class _Tally:
+    """What a bulk placement has committed so far, beyond what the database shows."""
+
+    available: Decimal
+    set_aside: Decimal = Decimal(0)
+    cluster_counts: dict[int, int] = field(default_factory=dict)
+    # (cluster id, window start, window end) -> what the database showed, read once
+    # under the cluster's lock
+    written: dict[tuple, list[capacity.Commitment]] = field(default_factory=dict)
+    # cluster id -> what this batch's sells commit
+    chips: dict[int, list[capacity.Commitment]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def _place_bulk(
+    *, participant: Participant, prepared: list[Order | Placed | DomainError]
+) -> list[Placed | DomainError]:
+    now = timezone.now()
+    new = [item for item in prepared if isinstance(item, Order)]
+    locked = _instruments_lock({o.instrument_symbol for o in new})
+    ids = iter(ids_reserve(Order, len(new)))
+    tally = _Tally(available=_available(participant.pk))
+    commands: dict[str, Command] = {}
+    out: list[Placed | DomainError] = []
+    for item in prepared:
+        if not isinstance(item, Order):
+            out.append(item)
+            continue
+        order, pk = copy.copy(item), next(ids)
+        try:
+            instrument = locked.get(order.instrument_symbol)
+            if instrument is None:
+                raise unknown_instrument(order.instrument_symbol)
+            _check_locked(order, instrument, now, tally)
+            need = order_need(order, instrument)
+            if need > tally.available - tally.set_aside:
+                raise _Inexact
+            command = commands.get(instrument.symbol)
+            if command is None:
+                command = commands[instrument.symbol] = Command(
+                    instrument=instrument,
+                    book=books.book_checkout(instrument),
+                    now=now,
+                    caused_by_id=participant.user_id,
+                )
+            order.pk = pk
+            _prepare_row(order, instrument)
+            events = command.book.place(
+                _engine_order(order, instrument), codec.instant(now)
+            )
+            if len(events) == 1 and isinstance(events[0], engine.Rejected):
+                raise rejection_error(events[0].code)
+        except DomainError as exc:
+            out.append(exc)
+            continue
+        tally.set_aside += need
+        command.orders[pk] = order
+        command.new.add(pk)
+        first_fill = len(command.trades)
+        command.apply(events)
+        order.placed_through = command.book.sequence
+        if order.side == Order.Side.SELL:  # what it commits after its fills
+            factor = capacity.factor_for(cluster=order.cluster, instrument=instrument)
+            chips = order.filled_quantity + order.remaining_quantity
+            tally.chips[order.cluster_id].append(
+                (
+                    committed_chips(chips, factor, instrument.hours),
+                    instrument.delivery_start,
+                    instrument.delivery_end,
+                )
+            )
+        out.append(Placed(order, command.trades[first_fill:], created=True))
+    try:
+        with transaction.atomic():
+            for command in commands.values():
+                command.finish()
+    except (InsufficientFunds, IntegrityError) as exc:
+        # Money another transaction took meanwhile, or a client_order_id sent twice
+        # (here, or concurrently): the exact path knows which order to refuse.
+        raise _Inexact from exc
+    return out
+
+
+def _place_each(
+    *,
+    participant: Participant,
+    requests: list[OrderRequest],
+    prepared: list[Order | Placed | DomainError],
+) -> list[Placed | DomainError]:
+    """A batch order by order, each in a savepoint of its own."""
+    now = timezone.now()
+    symbols = {p.instrument_symbol for p in prepared if isinstance(p, Order)}
+    locked = _instruments_lock(symbols)
     out: list[Placed | DomainError] = []
     for request, item in zip(requests, prepared, strict=True):
         if not isinstance(item, Order):
@@ -187,24 +316,10 @@ def _place(
     order = copy.copy(order)  # Model.__getstate__ copies its state and caches too
     if instrument is None:
         instrument = instrument_for_update_by_symbol(order.instrument_symbol)
-    if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
-        raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
-    codec.steps(order.quantity, instrument.lot_size, "quantity")
-    if order.type == Order.Type.MARKET:
-        order.price = bands.protection_price(
-            instrument, order.side, order.limit_price, order.region
-        )
-    else:
-        codec.steps(order.price, instrument.tick_size, "price")
-        bands.band_check(instrument, order.side, order.price, order.region)
-    if order.side == Order.Side.SELL:
-        _check_capacity(order, instrument)
+    _check_locked(order, instrument, now)
     if not _checked_early(order):
         _check_funds(order, instrument)
-    order.instrument = instrument
-    order.conversion_version, order.surcharge_version = table_versions(
-        instrument.conversion_table_id, instrument.surcharge_table_id
-    )
+    _prepare_row(order, instrument)
     book = books.book_checkout(instrument)  # before the new row exists
     if order.client_order_id is None:
         order.save()
@@ -224,9 +339,42 @@ def _place(
     return Placed(order, command.trades, created=True)
 
 
-def _order_row(participant: Participant, req: OrderRequest) -> Order:
+def _check_locked(
+    order: Order, instrument: Instrument, now: datetime, tally: "_Tally | None" = None
+) -> None:
+    """The checks that need the instrument's lock (and the cluster's, for a sell):
+    open, on the grid, in the band, within capacity. Sets a market order's
+    protection price and a sell's committed chips. A bulk placement passes its tally
+    of what the batch has committed so far."""
+    if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
+        raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
+    codec.steps(order.quantity, instrument.lot_size, "quantity")
+    if order.type == Order.Type.MARKET:
+        order.price = bands.protection_price(
+            instrument, order.side, order.limit_price, order.region
+        )
+    else:
+        codec.steps(order.price, instrument.tick_size, "price")
+        bands.band_check(instrument, order.side, order.price, order.region)
+    if order.side == Order.Side.SELL:
+        _check_capacity(order, instrument, tally)
+
+
+def _prepare_row(order: Order, instrument: Instrument) -> None:
+    order.instrument = instrument
+    order.conversion_version, order.surcharge_version = table_versions(
+        instrument.conversion_table_id, instrument.surcharge_table_id
+    )
+
+
+def _order_row(
+    participant: Participant,
+    req: OrderRequest,
+    clusters: dict[int | None, Cluster] | None = None,
+) -> Order:
     """The order's row, unsaved, with its references resolved (no lock needed: a
-    cluster's region and chip never change, and neither do regions or stacks)."""
+    cluster's region and chip never change, and neither do regions or stacks). A
+    batch passes a dict to look each of its clusters up once."""
     order = Order(
         participant=participant,
         side=req.side,
@@ -241,7 +389,13 @@ def _order_row(participant: Participant, req: OrderRequest) -> Order:
         expires_at=req.expires_at,
     )
     if req.side == Order.Side.SELL:
-        cluster = sell_site(req, participant)
+        cluster = None
+        if clusters is not None and req.region is None and not req.constraints:
+            cluster = clusters.get(req.cluster)
+        if cluster is None:
+            cluster = sell_site(req, participant)
+            if clusters is not None:
+                clusters[req.cluster] = cluster
         order.cluster, order.region, order.stack = (
             cluster,
             cluster.region,
@@ -255,13 +409,31 @@ def _order_row(participant: Participant, req: OrderRequest) -> Order:
     return order
 
 
-def _check_capacity(order: Order, instrument: Instrument) -> None:
+def _check_capacity(
+    order: Order, instrument: Instrument, tally: "_Tally | None" = None
+) -> None:
     cluster = order.cluster  # chip and region resolved before the lock
-    cluster.count = cluster_count_for_update(cluster.pk)  # resizes take this lock
+    counts = {} if tally is None else tally.cluster_counts
+    if cluster.pk not in counts:  # resizes take this lock
+        counts[cluster.pk] = cluster_count_for_update(cluster.pk)
+    cluster.count = counts[cluster.pk]
     factor = capacity.factor_for(cluster=cluster, instrument=instrument)
     order.committed_chips = committed_chips(order.quantity, factor, instrument.hours)
+    known = pending = None
+    if tally is not None:
+        start, end = instrument.delivery_start, instrument.delivery_end
+        window = (cluster.pk, start, end)
+        if window not in tally.written:
+            tally.written[window] = capacity.commitments(
+                cluster=cluster, start=start, end=end
+            )
+        known, pending = tally.written[window], tally.chips[cluster.pk]
     capacity.capacity_check(
-        cluster=cluster, instrument=instrument, chips=order.committed_chips
+        cluster=cluster,
+        instrument=instrument,
+        chips=order.committed_chips,
+        pending=pending,
+        known=known,
     )
 
 
@@ -290,14 +462,18 @@ def _checked_early(order: Order) -> bool:
 def _check_funds(order: Order, instrument: Instrument) -> None:
     """A fast refusal before matching; the ledger checks again under its locks."""
     need = order_need(order, instrument)
-    available = Account.objects.filter(
-        participant_id=order.participant_id, kind=Account.Kind.AVAILABLE
-    ).values_list("balance", flat=True).first() or Decimal(0)
+    available = _available(order.participant_id)
     if need > available:
         what = "hold" if order.side == Order.Side.BUY else "bond"
         raise InsufficientFunds(
             f"This order needs a {what} of {need} CNY; {available} CNY is available."
         )
+
+
+def _available(participant_id: int) -> Decimal:
+    return Account.objects.filter(
+        participant_id=participant_id, kind=Account.Kind.AVAILABLE
+    ).values_list("balance", flat=True).first() or Decimal(0)
 
 
 def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:

@@ -9,7 +9,7 @@ from exchange.models import Instrument, Order
 from market.models import Surcharge
 from settlement.models import Account
 from tests.apiclient import client_for, error
-from tests.exchange.conftest import make_buyer, make_instrument, make_seller
+from tests.exchange.conftest import make_buyer, make_instrument, make_seller, place
 
 pytestmark = pytest.mark.django_db
 
@@ -324,6 +324,84 @@ def test_batch_refusal_after_matching_leaves_nothing_and_later_orders_trade(
     assert warm.orders() == rebuilt.orders()
     assert warm.sequence == rebuilt.sequence == instrument.sequence
     call_command("reconcile")
+
+
+def _batch(api, orders) -> list[dict]:
+    response = api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def test_batch_that_runs_out_of_money_refuses_the_orders_past_it(instrument):
+    """Each 10 x 12.00 buy holds 120.12 (the fee at 10 bps included): 300 pays for
+    two of them; the third is refused and leaves nothing."""
+    from django.core.management import call_command
+
+    poor = make_buyer(money="300")
+    results = _batch(client_for(poor), [buy(instrument) for _ in range(3)])
+    assert [r["status"] for r in results] == [201, 201, 422]
+    assert results[2]["error"]["code"] == "insufficient_funds"
+    assert Order.objects.filter(participant=poor).count() == 2
+    available = Account.objects.get(participant=poor, kind="available").balance
+    assert available == Decimal("300") - 2 * Decimal("120.12")
+    call_command("reconcile")
+
+
+def test_batch_order_may_use_money_an_earlier_fill_gave_back(instrument, seller):
+    """The first buy fills below its limit and gets part of its hold back; the second
+    needs that part (the batch's running total alone would refuse it)."""
+    place(seller, instrument, "sell", "10.0", "10.00")
+    s = Surcharge.objects.get(
+        table=instrument.surcharge_table,
+        sell_region__code="CLU-GUIAN",
+        buy_region__code="CITY-SH",
+    ).surcharge
+    paid = Decimal("10.0") * (Decimal("10.00") + s)
+    paid += (paid / 1000).quantize(Decimal("0.0001"), "ROUND_FLOOR")  # taker fee
+    assert Decimal("120.12") - paid > Decimal("11.011")  # what the 2nd buy holds
+    buyer = make_buyer(money=Decimal("120.12") + 5)
+    orders = [buy(instrument, "12.00", "10.0"), buy(instrument, "11.00", "1.0")]
+    results = _batch(client_for(buyer), orders)
+    assert [r["status"] for r in results] == [201, 201]
+    assert results[0]["order"]["status"] == "filled"
+    assert results[1]["order"]["status"] == "open"
+    available = Account.objects.get(participant=buyer, kind="available").balance
+    assert available == Decimal("120.12") + 5 - paid - Decimal("11.011")
+
+
+def test_batch_sells_share_their_cluster_capacity(instrument, seller, seller_api):
+    """Two sells of 40% of the cluster fit, a third does not: the batch counts its
+    own earlier sells, which are not written yet when the third is checked."""
+    from exchange.services import capacity
+
+    factor = capacity.factor_for(cluster=seller.cluster, instrument=instrument)
+    most = seller.cluster.count * factor * instrument.hours
+    part = (most * Decimal("0.4")).quantize(Decimal("0.1"), "ROUND_FLOOR")
+    orders = [sell(instrument, seller, "12.00", str(part)) for _ in range(3)]
+    results = _batch(seller_api, orders)
+    assert [r["status"] for r in results] == [201, 201, 422]
+    assert results[2]["error"]["code"] == "insufficient_capacity"
+    # The same sells one by one, from another seller's cluster, agree.
+    other = make_seller()
+    api = client_for(other)
+    statuses = [
+        api.post("/api/v1/orders/", sell(instrument, other, "12.00", str(part)), "json")
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [201, 201, 422]
+
+
+def test_batch_repeating_a_client_order_id_places_it_once(instrument, buyer_api):
+    orders = [
+        buy(instrument, client_order_id="twice"),
+        buy(instrument, client_order_id="twice"),
+        buy(instrument, "11.00", client_order_id="twice"),
+    ]
+    results = _batch(buyer_api, orders)
+    assert [r["status"] for r in results] == [201, 200, 409]
+    assert results[1]["order"]["id"] == results[0]["order"]["id"]
+    assert results[2]["error"]["code"] == "client_order_id_conflict"
+    assert Order.objects.count() == 1
 
 
 def test_batch_of_more_than_100_is_400(instrument, buyer_api):
