@@ -238,6 +238,14 @@ class Order(models.Model):
             models.Index(fields=["instrument", "status"]),
             models.Index(fields=["participant", "status"]),
             models.Index(fields=["cluster", "status"]),
+            # The capacity check sums a cluster's commitments per window on every
+            # sell: an index-only scan of the sells that still commit chips.
+            models.Index(
+                fields=["cluster", "instrument"],
+                include=["committed_chips"],
+                condition=Q(committed_chips__gt=0),
+                name="order_cluster_commitment",
+            ),
         ]
 
     def __str__(self) -> str:

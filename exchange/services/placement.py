@@ -16,7 +16,7 @@ from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
-    instrument_for_update_by_symbol,
+    instruments_for_update_by_symbol,
     unknown_instrument,
 )
 from exchange.models import Instrument, Order, Trade
@@ -67,15 +67,17 @@ def _order_place(*, participant: Participant, request: OrderRequest) -> Placed:
     if replay is not None:
         return replay
     order = _order_row(participant, request)
-    _check_funds_early(order, request.instrument)
     try:
-        return run_durable(_place, participant=participant, order=order, now=now)
+        [placed] = run_durable(_place_bulk, participant=participant, prepared=[order])
     except IntegrityError:
         # A concurrent duplicate won the client_order_id: answer as its replay.
         replay = _replay(participant, request)
         if replay is None:
             raise
         return replay
+    if isinstance(placed, DomainError):
+        raise placed
+    return placed
 
 
 def orders_place_batch(
@@ -139,18 +141,6 @@ def _place_batch(
     return _place_each(participant=participant, requests=requests, prepared=prepared)
 
 
-def _instruments_lock(symbols: set[str]) -> dict[str, Instrument]:
-    """Lock a batch's instruments in primary-key order, like every multi-instrument
-    lock."""
-    return {
-        i.symbol: i
-        for i in Instrument.objects.select_for_update(of=("self",))
-        .select_related("profile", "conversion_table", "surcharge_table")
-        .filter(symbol__in=sorted(symbols))
-        .order_by("pk")
-    }
-
-
 @dataclass
 class _Tally:
     """What a bulk placement has committed so far, beyond what the database shows."""
@@ -172,7 +162,7 @@ def _place_bulk(
 ) -> list[Placed | DomainError]:
     now = timezone.now()
     new = [item for item in prepared if isinstance(item, Order)]
-    locked = _instruments_lock({o.instrument_symbol for o in new})
+    locked = instruments_for_update_by_symbol({o.instrument_symbol for o in new})
     ids = iter(ids_reserve(Order, len(new)))
     tally = _Tally(available=_available(participant.pk))
     commands: dict[str, Command] = {}
@@ -189,7 +179,9 @@ def _place_bulk(
             _check_locked(order, instrument, now, tally)
             need = order_need(order, instrument)
             if need > tally.available - tally.set_aside:
-                raise _Inexact
+                if tally.set_aside:  # what earlier orders use may be less
+                    raise _Inexact
+                raise _short(order, need, tally.available)
             command = commands.get(instrument.symbol)
             if command is None:
                 command = commands[instrument.symbol] = Command(
@@ -230,6 +222,8 @@ def _place_bulk(
             for command in commands.values():
                 command.finish()
     except (InsufficientFunds, IntegrityError) as exc:
+        if len(new) == 1:
+            raise
         # Money another transaction took meanwhile, or a client_order_id sent twice
         # (here, or concurrently): the exact path knows which order to refuse.
         raise _Inexact from exc
@@ -245,7 +239,7 @@ def _place_each(
     """A batch order by order, each in a savepoint of its own."""
     now = timezone.now()
     symbols = {p.instrument_symbol for p in prepared if isinstance(p, Order)}
-    locked = _instruments_lock(symbols)
+    locked = instruments_for_update_by_symbol(symbols)
     out: list[Placed | DomainError] = []
     for request, item in zip(requests, prepared, strict=True):
         if not isinstance(item, Order):
@@ -310,12 +304,15 @@ def _place(
     now: datetime,
     instrument: Instrument | None = None,
 ) -> Placed:
-    """Under the instrument's lock: check, match, persist. `order` is the unsaved row
-    built before the lock (references resolved); a retry gets a fresh copy. A batch
-    passes the instrument it has locked already."""
+    """Under the instrument's lock (the batch took it): check, match, persist.
+    `order` is the unsaved row built before the lock (references resolved); a retry
+    gets a fresh copy."""
     order = copy.copy(order)  # Model.__getstate__ copies its state and caches too
-    if instrument is None:
-        instrument = instrument_for_update_by_symbol(order.instrument_symbol)
+    symbol = order.instrument_symbol
+    if instrument is None:  # the batch's copy was dropped after a refusal: read again
+        instrument = instruments_for_update_by_symbol({symbol}).get(symbol)
+        if instrument is None:
+            raise unknown_instrument(symbol)
     _check_locked(order, instrument, now)
     if not _checked_early(order):
         _check_funds(order, instrument)
@@ -464,10 +461,14 @@ def _check_funds(order: Order, instrument: Instrument) -> None:
     need = order_need(order, instrument)
     available = _available(order.participant_id)
     if need > available:
-        what = "hold" if order.side == Order.Side.BUY else "bond"
-        raise InsufficientFunds(
-            f"This order needs a {what} of {need} CNY; {available} CNY is available."
-        )
+        raise _short(order, need, available)
+
+
+def _short(order: Order, need: Decimal, available: Decimal) -> InsufficientFunds:
+    what = "hold" if order.side == Order.Side.BUY else "bond"
+    return InsufficientFunds(
+        f"This order needs a {what} of {need} CNY; {available} CNY is available."
+    )
 
 
 def _available(participant_id: int) -> Decimal:
