@@ -58,19 +58,23 @@ class Book(Matcher):
 
     def place(self, order: NewOrder, now: Instant) -> list[Event]:
         # The hot path. NewOrder is a tuple: unpacking it once is cheaper than
-        # reading its fields, and the common GTC case is validated inline.
+        # reading its fields, and the common GTC and IOC cases are validated inline.
         oid, _, side, price, qty, tif, region, stack, cons, post_only, mkt, exp = order
         buy = side is BUY
         if not (
-            tif is GTC
-            and exp is None
-            and not mkt
+            exp is None
+            and ((tif is GTC and not mkt) or (tif is IOC and not post_only))
             and qty > 0
             and price > 0
-            and ((cons is not None and stack is None) if buy else _is_sell(order))
+            and (
+                (cons is not None and stack is None)
+                if buy
+                else (side is SELL and stack is not None and cons is None)
+            )
         ) and _invalid(order, now):
             return [Rejected(oid, INVALID)]
-        if oid in self._live:
+        live = self._live
+        if oid in live:
             return [Rejected(oid, RejectCode.DUPLICATE_ORDER_ID)]
         if post_only:
             if self._would_cross_other(order, price, now):
@@ -78,11 +82,15 @@ class Book(Matcher):
         elif tif is FOK and not self._fillable(order, now):
             return [Rejected(oid, RejectCode.FOK_NOT_FILLABLE)]
         expiry = self._expiry
-        events: list[Event] = []
+        events: list[Event]
         if expiry and expiry[0][0] <= now:
+            events = []
             self._sweep(now, events)
-        self.sequence = seq = self.sequence + 1
-        events.append(Accepted(seq, oid, order))
+            self.sequence = seq = self.sequence + 1
+            events.append(Accepted(seq, oid, order))
+        else:
+            self.sequence = seq = self.sequence + 1
+            events = [Accepted(seq, oid, order)]
         bucket = (
             self._buys.get((region, cons)) if buy else self._sells.get((region, stack))
         )
@@ -103,7 +111,15 @@ class Book(Matcher):
                 qty = self._take(order, routes, price, qty, events)
         if qty:
             if tif is GTC or tif is GTD:
-                self._rest(order, price, qty, seq, bucket)
+                # Most orders join a live level and never expire: `_rest` inline.
+                level = bucket.levels.get(-price if buy else price)
+                if exp is None and level is not None and level.qty:
+                    resting = _Order(order, price, qty, seq, level)
+                    level.orders.append(resting)
+                    level.qty += qty
+                    live[oid] = resting
+                else:
+                    self._rest(order, price, qty, seq, bucket)
             else:
                 self.sequence += 1
                 events.append(Cancelled(self.sequence, oid, CancelReason.IOC, qty))
@@ -336,10 +352,6 @@ def _snapshot(order: _Order) -> RestingOrder:
         post_only=spec.post_only,
         expires_at=spec.expires_at,
     )
-
-
-def _is_sell(order: NewOrder) -> bool:
-    return order.side is SELL and order.stack is not None and order.constraints is None
 
 
 def _invalid(order: NewOrder, now: Instant) -> bool:

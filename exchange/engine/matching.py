@@ -57,92 +57,84 @@ class Matcher(BookState):
         for the taker on either side: a resting order costs `key + s`, an incoming
         buy crosses when that is <= its limit, an incoming sell when it is <= -limit
         (that is, `bid - s >= ask`). A bucket's best key is `heap[0]`, so only the
-        winning bucket's level is looked up.
+        winning bucket's level is looked up. With a single route (always so in a
+        one-region market) the best is simply that bucket's head.
         """
         buy = spec.side is BUY
         ladder = (self._ask_ladder if buy else self._bid_ladder).heap
         bound = limit if buy else -limit
         pid = spec.participant_id
+        taker_id = spec.order_id
+        single = routes[0] if len(routes) == 1 else None
         while rem and ladder:
-            floor = ladder[0]  # the side's best key over all buckets
-            best: _Order | None = None
-            best_cost = best_prio = best_s = 0
-            for bucket, s in routes:
-                if floor + s > bound:
-                    break  # routes are by surcharge: no later one can cross
+            if single is not None:
+                bucket, s = single
                 heap = bucket.heap
-                if heap:
-                    cost = heap[0] + s
-                    if cost <= bound and (best is None or cost <= best_cost):
-                        head = bucket.levels[heap[0]].orders[0]
-                        if (
-                            best is None
-                            or cost < best_cost
-                            or head.priority < best_prio
-                        ):
-                            best, best_cost, best_prio, best_s = (
-                                head,
-                                cost,
-                                head.priority,
-                                s,
-                            )
-            if best is None:
-                break
-            if best.spec.participant_id == pid:
-                self._drop(best, SELF_TRADE, events)
+                if not heap or heap[0] + s > bound:
+                    break
+                level = bucket.levels[heap[0]]
+                maker = level.orders[0]
+            else:
+                floor = ladder[0]  # the side's best key over all buckets
+                best: _Order | None = None
+                best_cost = best_prio = best_s = 0
+                for bucket, s in routes:
+                    if floor + s > bound:
+                        break  # routes are by surcharge: no later one can cross
+                    heap = bucket.heap
+                    if heap:
+                        cost = heap[0] + s
+                        if cost <= bound and (best is None or cost <= best_cost):
+                            head = bucket.levels[heap[0]].orders[0]
+                            if (
+                                best is None
+                                or cost < best_cost
+                                or head.priority < best_prio
+                            ):
+                                best, best_cost, best_prio, best_s = (
+                                    head,
+                                    cost,
+                                    head.priority,
+                                    s,
+                                )
+                if best is None:
+                    break
+                maker, s = best, best_s
+                level = maker.level
+            maker_spec = maker.spec
+            if maker_spec.participant_id == pid:
+                self._drop(maker, SELF_TRADE, events)
                 continue
-            site = best.price if buy else best.price - best_s
-            rem = self._fill(best, rem, spec.order_id, buy, site, best_s, events)
-        return rem
-
-    def _fill(
-        self,
-        maker: _Order,
-        rem: int,
-        taker_id: int,
-        taker_buys: bool,
-        site_price: int,
-        surcharge: int,
-        events: list[Event],
-    ) -> int:
-        """Trade the taker's `rem` against a maker; return what the taker has left."""
-        qty = maker.remaining if maker.remaining < rem else rem
-        rem -= qty
-        left = maker.remaining - qty
-        self.sequence += 1
-        mid = maker.spec.order_id
-        if taker_buys:
-            fill = Fill(
-                self.sequence,
-                taker_id,
-                mid,
-                mid,
-                taker_id,
-                site_price,
-                surcharge,
-                qty,
-                rem,
-                left,
-            )
-        else:
-            fill = Fill(
-                self.sequence,
-                mid,
-                taker_id,
-                mid,
-                taker_id,
-                site_price,
-                surcharge,
-                qty,
-                left,
-                rem,
-            )
-        events.append(fill)
-        if left:
-            maker.remaining = left
-            maker.level.qty -= qty
-        else:
-            self._remove(maker)
+            # The fill, inline: this loop is the engine's hottest code.
+            mid = maker_spec.order_id
+            have = maker.remaining
+            qty = have if have < rem else rem
+            rem -= qty
+            left = have - qty
+            self.sequence = seq = self.sequence + 1
+            if buy:
+                fill = Fill(
+                    seq, taker_id, mid, mid, taker_id, maker.price, s, qty, rem, left
+                )
+            else:
+                site = maker.price - s
+                fill = Fill(seq, mid, taker_id, mid, taker_id, site, s, qty, left, rem)
+            events.append(fill)
+            if left:
+                maker.remaining = left
+                level.qty -= qty
+            elif level.qty > qty:
+                # `_remove` of a level's head when the level lives on.
+                del self._live[mid]
+                maker.remaining = 0
+                level.qty -= qty
+                orders = level.orders
+                orders.popleft()
+                while not orders[0].remaining:
+                    orders.popleft()
+                    level.dead -= 1
+            else:
+                self._remove(maker)
         return rem
 
     def _crossing(self, spec: NewOrder, limit: int) -> Iterator[_Order]:

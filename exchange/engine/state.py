@@ -4,8 +4,12 @@ Layout: a side holds buckets (sells by (region, stack), buys by (origin, constra
 a bucket holds price levels in a dict keyed by a sort key (the price for sells, minus
 the price for buys) and a heap of those keys; a level holds its orders in a deque in
 priority order. Removing an order only marks it (remaining = 0) and fixes the level's
-quantity; the dead entry is dropped when it reaches the front. Invariants after
-every primitive, which the matching loop relies on to read heads without cleaning:
+quantity; the dead entry is dropped when it reaches the front. A level taken out of
+its bucket goes, empty, to the bucket's few `spares`, to serve a new price later
+(dead orders may still point at it: nothing reads a dead order's level).
+
+Invariants after every primitive, which the matching loop relies on to read heads
+without cleaning:
 
 * a key is in `bucket.heap` exactly when it is in `bucket.levels`;
 * a level has live orders exactly when its `qty` > 0; then `orders[0]` is live,
@@ -33,6 +37,8 @@ BUY = Side.BUY
 
 # Past this many buckets on a side, empty ones are dropped (see `_gc_buckets`).
 _BUCKET_GC_THRESHOLD = 64
+# Empty levels a bucket keeps for reuse (`_Bucket.spares`); a few cover the churn.
+_SPARES = 16
 
 
 class _Order:
@@ -86,6 +92,7 @@ class _Bucket:
         "region",
         "routes",
         "side",
+        "spares",
         "stack",
     )
 
@@ -105,6 +112,9 @@ class _Bucket:
         self.levels: dict[int, _Level] = {}
         self.heap: list[int] = []
         self.routes: list[tuple[_Bucket, int]] = []
+        # Dropped (empty) levels for new prices to reuse: the top levels of a
+        # busy book die and are reborn all the time, and a new _Level is costly.
+        self.spares: list[_Level] = []
 
 
 type Route = tuple[_Bucket, int]
@@ -173,7 +183,14 @@ class BookState:
         key = -price if spec.side is BUY else price
         level = bucket.levels.get(key)
         if level is None:
-            level = bucket.levels[key] = _Level(key, price, bucket)
+            spares = bucket.spares
+            if spares:
+                level = spares.pop()
+                level.key = key
+                level.price = price
+            else:
+                level = _Level(key, price, bucket)
+            bucket.levels[key] = level
             heappush(bucket.heap, key)
         if not level.qty:  # the level comes alive: count it on the side's ladder
             counts = bucket.ladder.counts
@@ -204,8 +221,11 @@ class BookState:
             bucket = level.bucket
             heap = bucket.heap
             levels = bucket.levels
+            spares = bucket.spares
             while heap and not levels[heap[0]].qty:
-                del levels[heappop(heap)]
+                dropped = levels.pop(heappop(heap))
+                if len(spares) < _SPARES:
+                    spares.append(dropped)
             counts = bucket.ladder.counts
             counts[level.key] -= 1
             heap = bucket.ladder.heap
