@@ -59,8 +59,10 @@ def placement_observed(*, side: str) -> Iterator[Placement]:
 
 
 def batch_observed(requests: list, outcomes: list) -> None:
-    """Count a batch's orders by side and outcome and see to their fills (the
-    latency histogram is of single placements: a batch's time is not one order's)."""
+    """Count a batch's orders by side and outcome and see to their fills, one fold
+    per instrument (the latency histogram is of single placements: a batch's time is
+    not one order's)."""
+    fills: dict[int, list[Trade]] = {}
     for request, outcome in zip(requests, outcomes, strict=True):
         side = request.side if request.side in SIDES else "other"
         if isinstance(outcome, DomainError):
@@ -69,7 +71,10 @@ def batch_observed(requests: list, outcomes: list) -> None:
         status = outcome.order.status if outcome.created else "replayed"
         ORDERS_PLACED.labels(side, status).inc()
         if outcome.created:
-            trades_committed(outcome.fills)
+            for trade in outcome.fills:
+                fills.setdefault(trade.instrument_id, []).append(trade)
+    for trades in fills.values():
+        trades_committed(trades)
 
 
 def trades_committed(trades: list[Trade]) -> None:

@@ -60,6 +60,8 @@ class Command:
     instrument: Instrument
     book: engine.Book
     now: datetime
+    # The user whose command this is; commands placed together in one Command (group
+    # commit) set `batch.caused_by_id` to each one's user before applying its events.
     caused_by_id: int | None = None
     orders: dict[int, Order] = field(default_factory=dict)
     # Orders placed by this command whose rows `finish()` inserts (their keys were
@@ -69,6 +71,7 @@ class Command:
     batch: Batch = field(init=False)
     _events: list[OrderEvent] = field(default_factory=list)
     _touched: dict[int, int] = field(default_factory=dict)  # order id -> cause seq
+    _causes: dict[int, int | None] = field(default_factory=dict)  # -> user id
     _obligations: list = field(default_factory=list)
     _factors: dict[int, Decimal] = field(default_factory=dict)
     _trade_ids: Iterator[int] = field(default_factory=lambda: iter(()))
@@ -141,7 +144,7 @@ class Command:
         order.sequence = event.seq
         self._log(event, order.pk)
         self._hold_now(order, event.seq)
-        self._touched[order.pk] = event.seq
+        self._touch(order.pk, event.seq)
 
     def _on_amended(self, event: engine.Amended) -> None:
         order = self.orders[event.order_id]
@@ -152,7 +155,7 @@ class Command:
         order.sequence = event.priority_seq
         self._log(event, order.pk)
         self._hold_now(order, event.seq)
-        self._touched[order.pk] = event.seq
+        self._touch(order.pk, event.seq)
 
     def _on_fill(self, event: engine.Fill) -> None:
         inst = self.instrument
@@ -219,7 +222,7 @@ class Command:
             order.status = (
                 Order.Status.PARTIALLY_FILLED if remaining else Order.Status.FILLED
             )
-            self._touched[order.pk] = event.seq
+            self._touch(order.pk, event.seq)
         self._log(event, event.taker_order_id)
         inst.last_price = inst.reference_price = price
 
@@ -235,7 +238,12 @@ class Command:
         order.cancel_reason = reason
         order.remaining_quantity = Decimal("0.0")
         self._log(event, order.pk)
-        self._touched[order.pk] = event.seq
+        self._touch(order.pk, event.seq)
+
+    def _touch(self, order_id: int, seq: int) -> None:
+        self._touched[order_id] = seq
+        # Whoever's command touched it last also caused its hold's reset.
+        self._causes[order_id] = self.batch.caused_by_id
 
     # --- finishing -----------------------------------------------------------------
     def finish(self) -> None:
@@ -246,6 +254,7 @@ class Command:
         for order_id, cause in self._touched.items():
             order = self.orders[order_id]
             order.updated_at = now
+            self.batch.caused_by_id = self._causes[order_id]
             if order.is_open:
                 self._hold_now(order, cause)
             else:

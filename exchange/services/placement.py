@@ -28,6 +28,7 @@ from exchange.services.apply import (
     order_need,
     rejection_error,
 )
+from exchange.services.group import group_commit
 from exchange.services.requests import (
     OrderRequest,
     buy_origin,
@@ -66,9 +67,9 @@ def _order_place(*, participant: Participant, request: OrderRequest) -> Placed:
     replay = _replay(participant, request)
     if replay is not None:
         return replay
-    order = _order_row(participant, request)
+    entry = _Entry(participant, request, _order_row(participant, request))
     try:
-        [placed] = run_durable(_place_bulk, participant=participant, prepared=[order])
+        placed = group_commit(request.instrument, entry, _place_group)
     except IntegrityError:
         # A concurrent duplicate won the client_order_id: answer as its replay.
         replay = _replay(participant, request)
@@ -85,68 +86,78 @@ def orders_place_batch(
 ) -> list[Placed | DomainError]:
     """Entry point: place orders in the order given, each answered on its own (a
     refusal is returned, not raised), all in one durable transaction that locks each
-    instrument once.
-
-    The batch is placed as one command per instrument (`_place_bulk`): every check
-    runs before the order touches the book, so a refused order leaves nothing behind,
-    and the rows, the event log and the ledger are written once for the whole batch.
-    Funds are checked against a running total of what the batch's orders set aside,
-    which can only overstate what they use; when that total refuses an order, or the
-    ledger refuses the batch, the batch is placed again order by order, each in a
-    savepoint, with the exact checks (`_place_each`)."""
+    instrument once (see `_place_entries`)."""
     now = timezone.now()
     clusters: dict[int | None, Cluster] = {}  # one lookup per cluster named
-    prepared: list[Order | Placed | DomainError] = []
+    entries = []
     for request in requests:
         try:
             check_role(participant, request.side)
             check_combination(request, now)
-            prepared.append(
-                _replay(participant, request)
-                or _order_row(participant, request, clusters)
+            item = _replay(participant, request) or _order_row(
+                participant, request, clusters
             )
         except DomainError as exc:
-            prepared.append(exc)
-    if any(isinstance(p, Order) for p in prepared):
-        outcomes = run_durable(
-            _place_batch, participant=participant, requests=requests, prepared=prepared
-        )
+            item = exc
+        entries.append(_Entry(participant, request, item))
+    if any(isinstance(e.item, Order) for e in entries):
+        outcomes = run_durable(_place_entries, entries=entries)
     else:
-        outcomes = prepared  # type: ignore[assignment]
+        outcomes = [e.item for e in entries]  # type: ignore[misc]
     batch_observed(requests, outcomes)
     return outcomes
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One order to place: by whom, as asked, and its unsaved row (or its answer
+    already: a replay, or a refusal before the lock)."""
+
+    participant: Participant
+    request: OrderRequest
+    item: Order | Placed | DomainError
+
+
+def _place_group(entries: list[_Entry]) -> list[Placed | DomainError]:
+    return run_durable(_place_entries, entries=entries)
 
 
 class _Inexact(Exception):
     """The bulk placement cannot decide a batch exactly: place it order by order."""
 
 
-def _place_batch(
-    *,
-    participant: Participant,
-    requests: list[OrderRequest],
-    prepared: list[Order | Placed | DomainError],
-) -> list[Placed | DomainError]:
+def _place_entries(entries: list[_Entry]) -> list[Placed | DomainError]:
+    """Place orders (a batch, or concurrent single orders committed as a group) in
+    the caller's transaction.
+
+    They are placed as one command per instrument (`_place_bulk`): every check runs
+    before an order touches the book, so a refused order leaves nothing behind, and
+    the rows, the event log and the ledger are written once for all of them. Funds
+    are checked against a running total of what each participant's orders set
+    aside, which can only overstate what they use; when that total refuses an order,
+    or the ledger or a repeated client_order_id refuses the whole, the orders are
+    placed again one by one, each in a savepoint, with the exact checks
+    (`_place_each`)."""
     try:
         with transaction.atomic():
-            return _place_bulk(participant=participant, prepared=prepared)
+            return _place_bulk(entries)
     except _Inexact:
         books.discard_touched()  # the savepoint rolled back what the books did
-    for i, item in enumerate(prepared):
-        if isinstance(item, Order):
+    for entry in entries:
+        if isinstance(entry.item, Order):
             try:
-                _check_funds_early(item, item.instrument_symbol)
+                _check_funds_early(entry.item, entry.item.instrument_symbol)
             except DomainError as exc:
-                prepared[i] = exc
-    return _place_each(participant=participant, requests=requests, prepared=prepared)
+                entry.item = exc
+    return _place_each(entries)
 
 
 @dataclass
 class _Tally:
     """What a bulk placement has committed so far, beyond what the database shows."""
 
-    available: Decimal
-    set_aside: Decimal = Decimal(0)
+    available: dict[int, Decimal]  # participant id -> available balance
+    set_aside: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     cluster_counts: dict[int, int] = field(default_factory=dict)
     # (cluster id, window start, window end) -> what the database showed, read once
     # under the cluster's lock
@@ -157,38 +168,36 @@ class _Tally:
     )
 
 
-def _place_bulk(
-    *, participant: Participant, prepared: list[Order | Placed | DomainError]
-) -> list[Placed | DomainError]:
+def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
     now = timezone.now()
-    new = [item for item in prepared if isinstance(item, Order)]
-    locked = instruments_for_update_by_symbol({o.instrument_symbol for o in new})
+    new = [e for e in entries if isinstance(e.item, Order)]
+    locked = instruments_for_update_by_symbol({e.item.instrument_symbol for e in new})
     ids = iter(ids_reserve(Order, len(new)))
-    tally = _Tally(available=_available(participant.pk))
+    tally = _Tally(available=_available({e.participant.pk for e in new}))
     commands: dict[str, Command] = {}
     out: list[Placed | DomainError] = []
-    for item in prepared:
-        if not isinstance(item, Order):
-            out.append(item)
+    for entry in entries:
+        if not isinstance(entry.item, Order):
+            out.append(entry.item)
             continue
-        order, pk = copy.copy(item), next(ids)
+        order, pk, who = copy.copy(entry.item), next(ids), entry.participant.pk
         try:
             instrument = locked.get(order.instrument_symbol)
             if instrument is None:
                 raise unknown_instrument(order.instrument_symbol)
             _check_locked(order, instrument, now, tally)
             need = order_need(order, instrument)
-            if need > tally.available - tally.set_aside:
-                if tally.set_aside:  # what earlier orders use may be less
+            available = tally.available.get(who, Decimal(0))
+            if need > available - tally.set_aside[who]:
+                if tally.set_aside[who]:  # what earlier orders use may be less
                     raise _Inexact
-                raise _short(order, need, tally.available)
+                raise _short(order, need, available)
             command = commands.get(instrument.symbol)
             if command is None:
                 command = commands[instrument.symbol] = Command(
                     instrument=instrument,
                     book=books.book_checkout(instrument),
                     now=now,
-                    caused_by_id=participant.user_id,
                 )
             order.pk = pk
             _prepare_row(order, instrument)
@@ -200,9 +209,10 @@ def _place_bulk(
         except DomainError as exc:
             out.append(exc)
             continue
-        tally.set_aside += need
+        tally.set_aside[who] += need
         command.orders[pk] = order
         command.new.add(pk)
+        command.batch.caused_by_id = entry.participant.user_id
         first_fill = len(command.trades)
         command.apply(events)
         order.placed_through = command.book.sequence
@@ -230,18 +240,14 @@ def _place_bulk(
     return out
 
 
-def _place_each(
-    *,
-    participant: Participant,
-    requests: list[OrderRequest],
-    prepared: list[Order | Placed | DomainError],
-) -> list[Placed | DomainError]:
-    """A batch order by order, each in a savepoint of its own."""
+def _place_each(entries: list[_Entry]) -> list[Placed | DomainError]:
+    """Orders one by one, each in a savepoint of its own."""
     now = timezone.now()
-    symbols = {p.instrument_symbol for p in prepared if isinstance(p, Order)}
+    symbols = {e.item.instrument_symbol for e in entries if isinstance(e.item, Order)}
     locked = instruments_for_update_by_symbol(symbols)
     out: list[Placed | DomainError] = []
-    for request, item in zip(requests, prepared, strict=True):
+    for entry in entries:
+        item = entry.item
         if not isinstance(item, Order):
             out.append(item)
             continue
@@ -249,7 +255,7 @@ def _place_each(
             with transaction.atomic():
                 out.append(
                     _place(
-                        participant=participant,
+                        participant=entry.participant,
                         order=item,
                         now=now,
                         instrument=locked.get(item.instrument_symbol),
@@ -263,7 +269,7 @@ def _place_each(
         except IntegrityError:
             locked.pop(item.instrument_symbol, None)
             try:  # a concurrent duplicate of client_order_id won: answer as its replay
-                replay = _replay(participant, request)
+                replay = _replay(entry.participant, entry.request)
             except DomainError as exc:
                 replay = exc
             if replay is None:
@@ -459,7 +465,7 @@ def _checked_early(order: Order) -> bool:
 def _check_funds(order: Order, instrument: Instrument) -> None:
     """A fast refusal before matching; the ledger checks again under its locks."""
     need = order_need(order, instrument)
-    available = _available(order.participant_id)
+    available = _available({order.participant_id}).get(order.participant_id, Decimal(0))
     if need > available:
         raise _short(order, need, available)
 
@@ -471,10 +477,12 @@ def _short(order: Order, need: Decimal, available: Decimal) -> InsufficientFunds
     )
 
 
-def _available(participant_id: int) -> Decimal:
-    return Account.objects.filter(
-        participant_id=participant_id, kind=Account.Kind.AVAILABLE
-    ).values_list("balance", flat=True).first() or Decimal(0)
+def _available(participant_ids: set[int]) -> dict[int, Decimal]:
+    """Available balances by participant (no lock: the ledger checks again)."""
+    rows = Account.objects.filter(
+        participant_id__in=participant_ids, kind=Account.Kind.AVAILABLE
+    ).values_list("participant_id", "balance")
+    return dict(rows.order_by())
 
 
 def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:
