@@ -41,10 +41,14 @@ def cluster_for_update(cluster_id: int) -> Cluster:
 
 
 def cluster_count_for_update(cluster_id: int) -> int:
-    """Lock a cluster and read its chip count (all that can change on it)."""
-    return (
-        Cluster.objects.select_for_update()
-        .filter(pk=cluster_id)
-        .values_list("count", flat=True)
-        .get()
-    )
+    """Lock a cluster and read its chip count (all that can change on it); plain
+    SQL, once per sell."""
+    sql = f"SELECT count FROM {Cluster._meta.db_table} WHERE id = %s"  # noqa: S608
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cluster_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Cluster.DoesNotExist(f"no cluster {cluster_id}")
+    return row[0]

@@ -238,14 +238,6 @@ class Order(models.Model):
             models.Index(fields=["instrument", "status"]),
             models.Index(fields=["participant", "status"]),
             models.Index(fields=["cluster", "status"]),
-            # The capacity check sums a cluster's commitments per window on every
-            # sell: an index-only scan of the sells that still commit chips.
-            models.Index(
-                fields=["cluster", "instrument"],
-                include=["committed_chips"],
-                condition=Q(committed_chips__gt=0),
-                name="order_cluster_commitment",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -260,6 +252,34 @@ class Order(models.Model):
         if not self.filled_quantity:
             return None
         return (self.filled_value / self.filled_quantity).quantize(Decimal("0.0001"))
+
+
+class ClusterCommitment(models.Model):
+    """The chips a cluster's sells commit in one instrument's window: the sum of
+    their `committed_chips`, kept with every write of it (one writer: the command
+    that changes an order, under the instrument's lock). The capacity check reads
+    these few rows instead of summing every sell the cluster ever made;
+    `manage.py reconcile` checks them against the orders."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="+"
+    )
+    chips = models.DecimalField(max_digits=24, decimal_places=9, default=Decimal(0))
+
+    class Meta:
+        verbose_name = _("cluster commitment")
+        verbose_name_plural = _("cluster commitments")
+        constraints = [
+            # No CHECK (chips >= 0): PostgreSQL checks an upsert's proposed row
+            # (a negative delta) before it sees the conflict. Reconcile checks sums.
+            models.UniqueConstraint(
+                fields=["cluster", "instrument"], name="clustercommitment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} in {self.instrument_id}: {self.chips}"
 
 
 class Trade(models.Model):

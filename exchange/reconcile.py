@@ -1,9 +1,9 @@
 """Invariants that join the book and the ledger: holds follow orders, trades have
 obligations, sequences are gapless. Read-only; see `manage.py reconcile`."""
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 
-from exchange.models import Instrument, Order, OrderEvent, Trade
+from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.apply import order_need
 from settlement import reconcile as ledger
 from settlement.models import Hold, Obligation
@@ -34,6 +34,28 @@ def order_quantities_consistent() -> list[str]:
             "pk", "quantity", "filled_quantity", "remaining_quantity"
         ).iterator()
         if filled + remaining > quantity
+    ]
+
+
+def commitments_match_orders() -> list[str]:
+    """Each cluster's kept commitment per instrument is the sum of its sells'."""
+    summed = {
+        (row["cluster_id"], row["instrument_id"]): row["chips"]
+        for row in Order.objects.filter(committed_chips__gt=0)
+        .values("cluster_id", "instrument_id")
+        .annotate(chips=Sum("committed_chips"))
+        .order_by()
+    }
+    kept = {
+        (c.cluster_id, c.instrument_id): c.chips
+        for c in ClusterCommitment.objects.exclude(chips=0)
+    }
+    return [
+        f"cluster {cluster} in instrument {instrument}: kept {kept.get(key, 0)}, "
+        f"its sells commit {summed.get(key, 0)}"
+        for key in sorted(summed.keys() | kept.keys())
+        if kept.get(key, 0) != summed.get(key, 0)
+        for cluster, instrument in [key]
     ]
 
 
@@ -98,6 +120,10 @@ CHECKS = [
         order_quantities_consistent,
     ),
     ("every trade has a settlement obligation", trades_have_obligations),
+    (
+        "each cluster's kept commitment is what its sells commit",
+        commitments_match_orders,
+    ),
     ("every trade's all-in price is its price plus surcharge", trades_consistent),
     ("every trade of a settled instrument is settled", settled_instruments_settled),
     ("event sequences are gapless", sequences_gapless),

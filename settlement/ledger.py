@@ -381,14 +381,16 @@ def _lock(keys: set[AccountKey]) -> dict[AccountKey, Account]:
         rows = cursor.fetchall()
     db = connection.alias
     locked = [
-        Account.from_db(db, columns, (*row[:4], _decimal(row[4]))) for row in rows
+        Account.from_db(db, columns, (*row[:4], decimal_from_db(row[4])))
+        for row in rows
     ]
     return {(a.kind, a.participant_id, a.instrument): a for a in locked}
 
 
-def _decimal(value) -> Decimal:
-    """PostgreSQL returns numeric as Decimal; SQLite's NUMERIC affinity may give an
-    int or float, which Django's converter would have quantized."""
+def decimal_from_db(value) -> Decimal:
+    """A balance read in plain SQL. PostgreSQL returns numeric as Decimal; SQLite's
+    NUMERIC affinity may give an int or float, which Django's converter would have
+    quantized."""
     if isinstance(value, Decimal):
         return value
     return Decimal(str(value)).quantize(CENT4)

@@ -23,7 +23,7 @@ from exchange.exceptions import (
     OrderNotOpen,
     PostOnlyWouldCross,
 )
-from exchange.models import Instrument, Order, OrderEvent, Trade
+from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
 from market.db import ids_reserve, rows_insert
 from market.models import Cluster
@@ -72,6 +72,7 @@ class Command:
     _events: list[OrderEvent] = field(default_factory=list)
     _touched: dict[int, int] = field(default_factory=dict)  # order id -> cause seq
     _causes: dict[int, int | None] = field(default_factory=dict)  # -> user id
+    _chips_before: dict[int, Decimal] = field(default_factory=dict)
     _obligations: list = field(default_factory=list)
     _factors: dict[int, Decimal] = field(default_factory=dict)
     _trade_ids: Iterator[int] = field(default_factory=lambda: iter(()))
@@ -84,6 +85,9 @@ class Command:
     def apply(self, events: list[engine.Event]) -> None:
         ids = sorted({oid for e in events for oid in _order_ids(e)})
         self._load(ids)
+        for i in ids:  # as written, for the cluster commitments' deltas
+            if i not in self.new:
+                self._chips_before.setdefault(i, self.orders[i].committed_chips)
         slots = [
             (settlement.hold_kind(self.orders[i].side), settlement.order_reference(i))
             for i in ids
@@ -108,9 +112,7 @@ class Command:
     def _load(self, ids: list[int]) -> None:
         missing = {i for i in ids if i not in self.orders}
         if missing:
-            self.orders.update(
-                Order.objects.select_related("region").in_bulk(sorted(missing))
-            )
+            self.orders.update(Order.objects.in_bulk(sorted(missing)))
 
     def _log(self, event, order_id: int) -> None:
         self._events.append(
@@ -276,6 +278,7 @@ class Command:
         # Rows before the rows that refer to them: tests check constraints at once.
         touched = [self.orders[i] for i in self._touched]
         rows_insert([o for o in touched if o.pk in self.new], with_pk=True)
+        self._commitments_write(touched)
         rows_insert(self.trades, with_pk=True)
         settlement.obligations_save(self._obligations)
         _orders_write([o for o in touched if o.pk not in self.new])
@@ -284,15 +287,37 @@ class Command:
         best_bid, best_ask = self.book.best_bid(), self.book.best_ask()
         inst.best_bid = None if best_bid is None else best_bid * inst.tick_size
         inst.best_ask = None if best_ask is None else best_ask * inst.tick_size
-        inst.save(
-            update_fields=[
-                "sequence",
-                "last_price",
-                "reference_price",
-                "best_bid",
-                "best_ask",
-            ]
-        )
+        columns = ("sequence", "last_price", "reference_price", "best_bid", "best_ask")
+        _row_update(inst, columns)
+
+    def _commitments_write(self, touched: list[Order]) -> None:
+        """Move each cluster's commitment in this instrument by what its sells'
+        committed chips moved (an upsert: the instrument's lock serializes them)."""
+        deltas: dict[int, Decimal] = {}
+        for order in touched:
+            if order.side != Order.Side.SELL:
+                continue
+            before = 0 if order.pk in self.new else self._chips_before[order.pk]
+            if order.committed_chips != before:
+                deltas[order.cluster_id] = (
+                    deltas.get(order.cluster_id, 0) + order.committed_chips - before
+                )
+        if not deltas:
+            return
+        table = ClusterCommitment._meta.db_table
+        chips = ClusterCommitment._meta.get_field("chips")
+        values = ", ".join(["(%s, %s, %s)"] * len(deltas))
+        params = []
+        for cluster_id, delta in deltas.items():
+            params += [cluster_id, self.instrument.pk]
+            params.append(chips.get_db_prep_save(delta, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (cluster_id, instrument_id, chips) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (cluster_id, instrument_id) "
+                f"DO UPDATE SET chips = {table}.chips + excluded.chips",
+                params,
+            )
 
     def _factor(self, order: Order) -> Decimal:
         inst = self.instrument
@@ -359,6 +384,22 @@ ORDER_COLUMNS = (
     "placed_through",
     "updated_at",
 )
+
+
+def _row_update(obj, columns: tuple[str, ...]) -> None:
+    """`save(update_fields=columns)` in plain SQL: once per command, where the ORM's
+    compiler cost more than the statement."""
+    meta = obj._meta
+    fields = [meta.get_field(c) for c in columns]
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = %s" for f in fields
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
+            [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+            + [obj.pk],
+        )
 
 
 def _orders_write(orders: list[Order]) -> None:

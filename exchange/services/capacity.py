@@ -6,10 +6,8 @@ import functools
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from exchange.exceptions import InsufficientCapacity
-from exchange.models import Instrument, Order
+from exchange.models import ClusterCommitment, Instrument, Order
 from market.exceptions import NoConversionFactor
 from market.models import Cluster, ConversionFactor
 
@@ -75,22 +73,30 @@ def commitments(
     end: datetime,
     exclude_order: int | None = None,
 ) -> list[Commitment]:
-    """What the cluster's written sells commit, per delivery window overlapping
-    [start, end). One row per window, summed in the database: a cluster may have
-    hundreds of resting sells, but only a few windows."""
-    return list(
-        Order.objects.filter(
+    """What the cluster's written sells commit, per instrument whose window overlaps
+    [start, end), from the kept sums (`ClusterCommitment`); without `exclude_order`
+    (an order being resized)."""
+    rows: list[Commitment] = list(
+        ClusterCommitment.objects.filter(
             cluster=cluster,
-            committed_chips__gt=0,
+            chips__gt=0,
             instrument__delivery_start__lt=end,
             instrument__delivery_end__gt=start,
-        )
-        .exclude(pk=exclude_order)
-        .values("instrument__delivery_start", "instrument__delivery_end")
-        .annotate(chips=Sum("committed_chips"))
-        .values_list("chips", "instrument__delivery_start", "instrument__delivery_end")
-        .order_by()
+        ).values_list("chips", "instrument__delivery_start", "instrument__delivery_end")
     )
+    if exclude_order is not None:
+        excluded = (
+            Order.objects.filter(pk=exclude_order, cluster=cluster)
+            .values_list(
+                "committed_chips",
+                "instrument__delivery_start",
+                "instrument__delivery_end",
+            )
+            .first()
+        )
+        if excluded is not None and excluded[1] < end and excluded[2] > start:
+            rows.append((-excluded[0], excluded[1], excluded[2]))
+    return rows
 
 
 def capacity_check(

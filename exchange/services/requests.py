@@ -92,6 +92,7 @@ def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
     cluster = (
         Cluster.objects.select_related("region", "chip__stack")
         .filter(pk=req.cluster, participant=participant)
+        .order_by()  # one row: the default ordering would join the participant
         .first()
     )
     if cluster is None:

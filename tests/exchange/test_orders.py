@@ -208,3 +208,36 @@ def test_cluster_count_cannot_drop_below_commitments(instrument):
     assert cluster_resize(cluster_id=seller.cluster.pk, count=5).count == 5
     with pytest.raises(InsufficientCapacity):
         place(seller, instrument, "sell", "20.0", "12.00")
+
+
+def test_cluster_commitments_follow_sells_and_reconcile_notices_a_wrong_one(
+    instrument, seller
+):
+    """The kept sum per cluster and instrument moves with every sell (placed,
+    amended, filled, cancelled); a sum that disagrees with the orders is reported."""
+    from exchange.models import ClusterCommitment
+
+    def kept():
+        row = ClusterCommitment.objects.filter(
+            cluster=seller.cluster, instrument=instrument
+        ).first()
+        return None if row is None else row.chips
+
+    first = place(seller, instrument, "sell", "10.0", "12.00").order
+    place(seller, instrument, "sell", "5.0", "12.50")
+    assert kept() == sum(
+        o.committed_chips for o in Order.objects.filter(cluster=seller.cluster)
+    )
+    assert kept() > 0
+    order_amend(participant=seller, order_id=first.pk, quantity=Decimal("20.0"))
+    place(make_buyer("CLU-GUIAN"), instrument, "buy", "4.0", "12.00")
+    orders_cancel_all(participant=seller)
+    # Filled SCU-h stay committed; cancelled ones are freed.
+    filled = Order.objects.get(pk=first.pk)
+    assert kept() == filled.committed_chips > 0
+    assert_reconciled()
+    ClusterCommitment.objects.filter(cluster=seller.cluster).update(chips=0)
+    failures = dict(reconcile())[
+        "each cluster's kept commitment is what its sells commit"
+    ]
+    assert len(failures) == 1
