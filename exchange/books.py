@@ -115,7 +115,7 @@ def forget_touched() -> None:
 
 def clear() -> None:
     """Drop every warm book and cached table lookup (tests, or after a repair)."""
-    from exchange.services import apply, bands, capacity, placement
+    from exchange.services import apply, bands, capacity, placement, requests
 
     with _registry_lock:
         _books.clear()
@@ -123,3 +123,4 @@ def clear() -> None:
     placement.table_versions.cache_clear()
     bands._max_surcharge.cache_clear()
     apply._cluster_chip.cache_clear()
+    requests._clusters.clear()

@@ -49,6 +49,7 @@ def cluster_count_for_update(cluster_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [cluster_id])
         row = cursor.fetchone()
-    if row is None:
-        raise Cluster.DoesNotExist(f"no cluster {cluster_id}")
+    if row is None:  # deleted after the order named it
+        message = f"There is no cluster {cluster_id}."
+        raise InvalidOrder(message, fields={"cluster": [message]})
     return row[0]

@@ -7,12 +7,15 @@ from django.db import connection
 from django.db.models import Model
 
 
-def rows_insert(objs: Sequence[Model], *, with_pk: bool = False) -> None:
+def rows_insert(
+    objs: Sequence[Model], *, with_pk: bool = False, returning: bool = False
+) -> None:
     """INSERT new rows of one model in one statement (so statement-level checks see
     them all), values prepared the way `save()` prepares them (auto_now_add
-    included), without reading back their primary keys: for rows nothing refers to
-    later in the same unit of work, or (`with_pk`) rows whose keys were reserved
-    with `ids_reserve`."""
+    included). Primary keys: reserved with `ids_reserve` (`with_pk`), read back into
+    the objects (`returning`, PostgreSQL and SQLite >= 3.35 return them in VALUES
+    order, as Django's bulk_create relies on), or neither, for rows nothing refers
+    to later in the same unit of work."""
     if not objs:
         return
     meta = objs[0]._meta
@@ -25,12 +28,15 @@ def rows_insert(objs: Sequence[Model], *, with_pk: bool = False) -> None:
         for obj in objs
         for f in fields
     ]
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}",  # noqa: S608
-            params,
-        )
-    if with_pk:  # saved rows now, as far as the ORM is concerned
+        cursor.execute(sql, params)
+        if returning:
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    if with_pk or returning:  # saved rows now, as far as the ORM is concerned
         for obj in objs:
             obj._state.adding, obj._state.db = False, connection.alias
 

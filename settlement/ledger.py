@@ -276,7 +276,7 @@ class Batch:
     ) -> list[JournalEntry]:
         if not entries:
             return []
-        rows = JournalEntry.objects.bulk_create(
+        rows = [
             JournalEntry(
                 kind=e.kind,
                 reference=e.reference,
@@ -285,7 +285,8 @@ class Batch:
                 caused_by_id=e.caused_by_id,
             )
             for e in entries
-        )
+        ]
+        rows_insert(rows, returning=True)
         rows_insert(
             [
                 Posting(entry=row, account=accounts[key], amount=amount)

@@ -2,10 +2,10 @@
 count and time the placement for /metrics, and once trades have committed, count
 them and ask for the candle fold.
 
-The fold is enqueued on commit and `robust`: a broker that does not answer is logged,
-never turned into an error for an order that has already committed. Nothing depends
-on it having run: candle reads fold newer trades on the fly, and beat's sweep folds
-whatever an enqueued fold missed.
+The fold is enqueued on commit, at most once a second per instrument and process, and
+`robust`: a broker that does not answer is logged, never turned into an error for an
+order that has already committed. Nothing depends on it having run: candle reads fold
+newer trades on the fly, and beat's sweep folds whatever an enqueued fold missed.
 """
 
 import time
@@ -77,10 +77,21 @@ def batch_observed(requests: list, outcomes: list) -> None:
         trades_committed(trades)
 
 
+# A process asks for an instrument's fold at most this often: a busy book trades
+# many times a second, and one fold takes every trade since the watermark.
+FOLD_EVERY_SECONDS = 1.0
+_fold_asked: dict[int, float] = {}  # instrument id -> monotonic time of the last ask
+
+
 def trades_committed(trades: list[Trade]) -> None:
-    """Count one command's trades and have them folded into candles after commit."""
+    """Count one command's trades and have them folded into candles after commit
+    (unless this process asked for that instrument's fold a moment ago)."""
     if not trades:
         return
     FILLS.inc(len(trades))
-    fold = partial(candles_fold_task.delay, trades[0].instrument_id)
+    instrument_id, now = trades[0].instrument_id, time.monotonic()
+    if now - _fold_asked.get(instrument_id, -FOLD_EVERY_SECONDS) < FOLD_EVERY_SECONDS:
+        return
+    _fold_asked[instrument_id] = now
+    fold = partial(candles_fold_task.delay, instrument_id)
     transaction.on_commit(fold, robust=True)

@@ -39,7 +39,7 @@ from exchange.services.requests import (
 )
 from market.db import ids_reserve
 from market.exceptions import DomainError
-from market.models import Cluster, ConversionTable, Participant, SurchargeTable
+from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
 from settlement.ledger import decimal_from_db
 from settlement.models import Account
@@ -89,15 +89,12 @@ def orders_place_batch(
     refusal is returned, not raised), all in one durable transaction that locks each
     instrument once (see `_place_entries`)."""
     now = timezone.now()
-    clusters: dict[int | None, Cluster] = {}  # one lookup per cluster named
     entries = []
     for request in requests:
         try:
             check_role(participant, request.side)
             check_combination(request, now)
-            item = _replay(participant, request) or _order_row(
-                participant, request, clusters
-            )
+            item = _replay(participant, request) or _order_row(participant, request)
         except DomainError as exc:
             item = exc
         entries.append(_Entry(participant, request, item))
@@ -368,14 +365,9 @@ def _prepare_row(order: Order, instrument: Instrument) -> None:
     )
 
 
-def _order_row(
-    participant: Participant,
-    req: OrderRequest,
-    clusters: dict[int | None, Cluster] | None = None,
-) -> Order:
+def _order_row(participant: Participant, req: OrderRequest) -> Order:
     """The order's row, unsaved, with its references resolved (no lock needed: a
-    cluster's region and chip never change, and neither do regions or stacks). A
-    batch passes a dict to look each of its clusters up once."""
+    cluster's region and chip never change, and neither do regions or stacks)."""
     order = Order(
         participant=participant,
         side=req.side,
@@ -390,13 +382,7 @@ def _order_row(
         expires_at=req.expires_at,
     )
     if req.side == Order.Side.SELL:
-        cluster = None
-        if clusters is not None and req.region is None and not req.constraints:
-            cluster = clusters.get(req.cluster)
-        if cluster is None:
-            cluster = sell_site(req, participant)
-            if clusters is not None:
-                clusters[req.cluster] = cluster
+        cluster = sell_site(req, participant)
         order.cluster, order.region, order.stack = (
             cluster,
             cluster.region,

@@ -5,6 +5,7 @@ references and combinations (a 400 with `fields`) and roles (a 403), and normali
 request into the form that is hashed for `client_order_id` idempotency.
 """
 
+import copy
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -89,15 +90,25 @@ def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
         raise _bad(
             "region", "Sells take their region from the cluster; no constraints."
         )
-    cluster = (
-        Cluster.objects.select_related("region", "chip__stack")
-        .filter(pk=req.cluster, participant=participant)
-        .order_by()  # one row: the default ordering would join the participant
-        .first()
-    )
+    cluster = _clusters.get(req.cluster)
     if cluster is None:
+        cluster = (
+            Cluster.objects.select_related("region", "chip__stack")
+            .filter(pk=req.cluster)
+            .order_by()  # one row: the default ordering would join the participant
+            .first()
+        )
+        if cluster is not None:
+            _clusters[cluster.pk] = cluster
+    if cluster is None or cluster.participant_id != participant.pk:
         raise _bad("cluster", f"You have no cluster {req.cluster}.")
-    return cluster
+    return copy.copy(cluster)  # the caller sets its count under the lock
+
+
+# Clusters by id, with region, chip and stack: a cluster's owner, site and chip never
+# change, so each process keeps them (only found ones: ids are never reused). The
+# count is read under the cluster's lock; a cluster deleted meanwhile fails there.
+_clusters: dict[int, Cluster] = {}
 
 
 def buy_origin(req: OrderRequest, participant: Participant) -> Region:
