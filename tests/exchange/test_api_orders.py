@@ -463,3 +463,21 @@ def test_account_reflects_the_hold(instrument, buyer, buyer_api):
     held = Account.objects.get(participant=buyer, kind="held").balance
     assert Decimal(account["held"]) == held
     assert account["in_escrow"] == "0.0000"
+
+
+def test_sell_on_a_cluster_deleted_after_it_was_seen_is_400(
+    instrument, seller, seller_api
+):
+    """Clusters are kept per process once seen; one deleted meanwhile is refused
+    under its lock, never a 500."""
+    out_of_band = seller_api.post(
+        "/api/v1/orders/", sell(instrument, seller, "99.00", "1.0"), "json"
+    )
+    assert out_of_band.status_code == 422  # the cluster was looked up (and kept)
+    seller.cluster.delete()
+    response = seller_api.post(
+        "/api/v1/orders/", sell(instrument, seller, "12.00", "1.0"), "json"
+    )
+    assert response.status_code == 400
+    assert "cluster" in error(response)["fields"]
+    assert not Order.objects.exists()
