@@ -2,11 +2,9 @@
 placement, amend and cancel serial, and nothing is lost, doubled or left crossed."""
 
 import random
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections
 
 from exchange.exceptions import ExchangeError
 from exchange.models import Instrument, Order, OrderEvent, Trade
@@ -15,26 +13,13 @@ from exchange.services.orders import order_amend, order_cancel
 from market.exceptions import DomainError
 from market.models import Surcharge
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller, place
+from tests.threads import threads_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_threads(target, n):
-    errors = []
-
-    def wrapped(i):
-        try:
-            target(i)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    errors = [r for r in threads_together(n, target) if isinstance(r, Exception)]
     assert not errors, errors
 
 

@@ -1,12 +1,10 @@
 """Group commit: concurrent single orders on one instrument share a transaction, and
 each is still checked, answered and accounted for on its own."""
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections
 
 from exchange.models import Order
 from exchange.reconcile import reconcile
@@ -15,28 +13,7 @@ from exchange.services.group import group_commit
 from settlement.exceptions import InsufficientFunds
 from settlement.models import JournalEntry
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller, place
-
-
-def _together(n, target):
-    """Run target(i) in n threads started at once; their results (or exceptions)."""
-    start = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        start.wait()
-        try:
-            results[i] = target(i)
-        except Exception as exc:  # returned to the test
-            results[i] = exc
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+from tests.threads import threads_together
 
 
 def test_each_thread_gets_its_own_answer_in_arrival_order_of_its_group():
@@ -47,7 +24,7 @@ def test_each_thread_gets_its_own_answer_in_arrival_order_of_its_group():
         time.sleep(0.02)  # a slow placement: the others queue meanwhile
         return [f"placed {e}" for e in entries]
 
-    results = _together(8, lambda i: group_commit("X", i, place_all))
+    results = threads_together(8, lambda i: group_commit("X", i, place_all))
     assert results == [f"placed {i}" for i in range(8)]
     assert sorted(e for g in groups for e in g) == list(range(8))
     assert max(len(g) for g in groups) > 1
@@ -63,7 +40,7 @@ def test_a_failed_group_fails_every_order_in_it_and_the_next_group_runs():
             raise RuntimeError("database gone")
         return entries
 
-    results = _together(6, lambda i: group_commit("Y", i, place_all))
+    results = threads_together(6, lambda i: group_commit("Y", i, place_all))
     failed = [r for r in results if isinstance(r, RuntimeError)]
     assert len(failed) == len(calls[0])
     assert sorted(r for r in results if not isinstance(r, Exception)) == sorted(
@@ -97,7 +74,7 @@ def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypa
         price = "11.50" if side == "sell" else f"{11 + i % 3}.00"
         return who, place(who, instrument, side, "2.0", price)
 
-    results = _together(18, trader)
+    results = threads_together(18, trader)
     refused = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(r, InsufficientFunds) for r in refused)
     assert len(refused) == 3  # the poor buyer's three orders
