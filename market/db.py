@@ -1,5 +1,5 @@
-"""Small SQL helpers for the hot paths, where the ORM's query compilation costs more
-than the statement itself."""
+"""Small SQL helpers for the hot paths, where the ORM's query compilation (or the
+client-side composition of a long statement) costs more than the statement itself."""
 
 from collections.abc import Sequence
 
@@ -11,11 +11,11 @@ def rows_insert(
     objs: Sequence[Model], *, with_pk: bool = False, returning: bool = False
 ) -> None:
     """INSERT new rows of one model in one statement (so statement-level checks see
-    them all), values prepared the way `save()` prepares them (auto_now_add
-    included). Primary keys: reserved with `ids_reserve` (`with_pk`), read back into
-    the objects (`returning`, PostgreSQL and SQLite >= 3.35 return them in VALUES
-    order, as Django's bulk_create relies on), or neither, for rows nothing refers
-    to later in the same unit of work."""
+    them all; from COPY_FROM rows on PostgreSQL, a COPY), values prepared the way
+    `save()` prepares them (auto_now_add included). Primary keys: reserved with
+    `ids_reserve` (`with_pk`), read back into the objects (`returning`: PostgreSQL
+    and SQLite >= 3.35 return them in VALUES order, as Django's bulk_create relies
+    on), or neither, for rows nothing refers to later in the same unit of work."""
     if not objs:
         return
     meta = objs[0]._meta
@@ -28,6 +28,33 @@ def rows_insert(
         for obj in objs
         for f in fields
     ]
+    if connection.vendor == "postgresql" and not returning and len(objs) >= COPY_FROM:
+        _copy(table, columns, len(fields), params)
+    else:
+        _insert(table, columns, row, objs, params, returning)
+    if with_pk or returning:  # saved rows now, as far as the ORM is concerned
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+# From this many rows, PostgreSQL gets them by COPY: the client-side cursor composes
+# an INSERT's text in Python parameter by parameter; COPY adapts them in C.
+COPY_FROM = 8
+
+
+def _copy(table: str, columns: str, width: int, params: list) -> None:
+    connection.ensure_connection()
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for i in range(0, len(params), width):
+            copy.write_row(params[i : i + width])
+
+
+def _insert(table, columns, row, objs, params, returning: bool) -> None:
+    meta = objs[0]._meta
     sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}"  # noqa: S608
     if returning:
         sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
@@ -36,9 +63,6 @@ def rows_insert(
         if returning:
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
-    if with_pk or returning:  # saved rows now, as far as the ORM is concerned
-        for obj in objs:
-            obj._state.adding, obj._state.db = False, connection.alias
 
 
 def ids_reserve(model: type[Model], count: int) -> list[int]:

@@ -404,6 +404,17 @@ def test_batch_repeating_a_client_order_id_places_it_once(instrument, buyer_api)
     assert Order.objects.count() == 1
 
 
+def test_long_batch_repeating_a_client_order_id_places_it_once(instrument, buyer_api):
+    """The same from enough orders that their rows are written by COPY."""
+    from market.db import COPY_FROM
+
+    orders = [buy(instrument, f"{10 + i / 100:.2f}") for i in range(COPY_FROM)]
+    orders += [buy(instrument, client_order_id="again")] * 2
+    results = _batch(buyer_api, orders)
+    assert [r["status"] for r in results] == [201] * (COPY_FROM + 1) + [200]
+    assert Order.objects.count() == COPY_FROM + 1
+
+
 def test_batch_of_more_than_100_is_400(instrument, buyer_api):
     orders = [buy(instrument) for _ in range(101)]
     response = buyer_api.post("/api/v1/orders/batch/", {"orders": orders}, "json")
