@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from market.db import rows_insert
 from settlement import money
 from settlement.ledger import Batch, platform_account
 from settlement.models import Account, Hold, Obligation
@@ -171,4 +172,4 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
 
 def obligations_save(obligations: list[Obligation]) -> None:
     """Insert the obligations of a command (after the trades they refer to)."""
-    Obligation.objects.bulk_create(obligations)
+    rows_insert(obligations, returning=True)

@@ -110,9 +110,12 @@ class Command:
             handler(event)
 
     def _load(self, ids: list[int]) -> None:
-        missing = {i for i in ids if i not in self.orders}
-        if missing:
-            self.orders.update(Order.objects.in_bulk(sorted(missing)))
+        missing = sorted(i for i in ids if i not in self.orders)
+        if missing:  # plain SQL through `raw` (converters applied): once per fill
+            marks = ", ".join(["%s"] * len(missing))
+            table = Order._meta.db_table
+            sql = f"SELECT * FROM {table} WHERE id IN ({marks})"  # noqa: S608
+            self.orders.update((o.pk, o) for o in Order.objects.raw(sql, missing))
 
     def _log(self, event, order_id: int) -> None:
         self._events.append(

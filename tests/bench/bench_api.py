@@ -14,9 +14,10 @@ the hidden benchmark endpoint switched on, and measures:
   (d) POST /api/v1/orders/batch/ with 20 orders each (30% crossing), and with
       100, the most a batch takes.
 
-All orders go to one instrument, so they queue on its lock: the worst case. Prints a
-markdown table: requests/s, orders/s, p50 and p99 latency, and the ratio of each
-throughput to the baseline's.
+All orders go to one instrument, so they queue on its lock: the worst case. The
+scenarios take turns in rounds (a slice of each per round), so that noise from the
+shared machine falls on all of them alike. Prints a markdown table: requests/s,
+orders/s, p50 and p99 latency, and the ratio of each throughput to the baseline's.
 """
 
 from __future__ import annotations
@@ -248,8 +249,9 @@ def _report(results: list[Result], args) -> None:
         )
     print(
         f"\n{os.cpu_count()} cores; gunicorn 2 workers x 4 threads; "
-        f"{args.concurrency} concurrent connections; one instrument. Ratio: orders/s "
-        "(requests/s for the baseline) over the baseline's requests/s."
+        f"{args.concurrency} concurrent connections; one instrument; scenarios in "
+        f"{args.rounds} interleaved rounds. Ratio: orders/s (requests/s for the "
+        "baseline) over the baseline's requests/s."
     )
 
 
@@ -258,6 +260,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="per scenario")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch", type=int, default=20, help="orders per batch")
+    parser.add_argument("--rounds", type=int, default=4, help="turns per scenario")
     parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     name, port = f"yiwang_bench_api_{os.getpid()}", _free_port()
@@ -293,11 +296,23 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.5)
         clusters = _clusters(url, keys[1])
-        results = []
-        for label, (calls, orders) in _scenarios(args, keys, clusters).items():
-            seconds, latencies = asyncio.run(_load(url, calls, args.concurrency))
-            results.append(Result(label, len(calls), orders, seconds, latencies))
-            print(f"{label}: {len(calls) / seconds:,.0f} req/s", file=sys.stderr)
+        scenarios = _scenarios(args, keys, clusters)
+        results = [
+            Result(label, len(calls), orders, 0.0, [])
+            for label, (calls, orders) in scenarios.items()
+        ]
+        # Scenarios take turns, a slice of each per round: the machines are shared,
+        # and a neighbour's burst then falls on all of them alike.
+        for r in range(args.rounds):
+            for result, (calls, _orders) in zip(
+                results, scenarios.values(), strict=True
+            ):
+                part = calls[r :: args.rounds]
+                seconds, latencies = asyncio.run(_load(url, part, args.concurrency))
+                result.seconds += seconds
+                result.latencies += latencies
+        for result in results:
+            print(f"{result.name}: {result.rps:,.0f} req/s", file=sys.stderr)
         _report(results, args)
         print(
             f"median of all order latencies: "
