@@ -2,6 +2,7 @@
 check band, capacity and funds, match in memory, then persist in one transaction."""
 
 import copy
+import dataclasses
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -141,13 +142,17 @@ def _place_entries(entries: list[_Entry]) -> list[Placed | DomainError]:
             return _place_bulk(entries)
     except _Inexact:
         books.discard_touched()  # the savepoint rolled back what the books did
-    for entry in entries:
-        if isinstance(entry.item, Order):
-            try:
-                _check_funds_early(entry.item, entry.item.instrument_symbol)
-            except DomainError as exc:
-                entry.item = exc
-    return _place_each(entries)
+    return _place_each([_funds_checked(entry) for entry in entries])
+
+
+def _funds_checked(entry: _Entry) -> _Entry:
+    """The entry, or its refusal when a buy limit cannot be afforded as it stands."""
+    if isinstance(entry.item, Order):
+        try:
+            _check_funds_early(entry.item, entry.item.instrument_symbol)
+        except DomainError as exc:
+            return dataclasses.replace(entry, item=exc)
+    return entry
 
 
 @dataclass
