@@ -68,7 +68,11 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class CodeField(StrictRegexField):
+    """A code exactly as the schema's pattern has it: surrounding blanks are a 400,
+    not trimmed away (DRF's CharField would trim " X1" into a valid "X1")."""
+
     def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
         super().__init__(CODE_PATTERN, max_length=64, **kwargs)
 
 
