@@ -25,7 +25,7 @@ from exchange.exceptions import (
 )
 from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
-from market.db import ids_reserve, rows_insert
+from market.db import ids_reserve, rows_insert, rows_update
 from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
@@ -83,6 +83,32 @@ class Command:
 
     # --- events --------------------------------------------------------------------
     def apply(self, events: list[engine.Event]) -> None:
+        """Persist one engine command's events, caused by `batch.caused_by_id`."""
+        self.apply_segments([(self.batch.caused_by_id, events)])
+
+    def apply_segments(
+        self, segments: list[tuple[int | None, list[engine.Event]]]
+    ) -> list[list[Trade]]:
+        """Persist the events of several engine commands that ran one after the other
+        on this book (a batch, or single orders committed as a group), each segment
+        caused by its own user. The lookups (orders, holds, trade keys) run once for
+        all of them. Returns each segment's trades."""
+        events = [event for _cause, part in segments for event in part]
+        self._prepare(events)
+        out = []
+        for cause, part in segments:
+            self.batch.caused_by_id = cause
+            first = len(self.trades)
+            for event in part:
+                if isinstance(event, engine.Rejected):
+                    continue
+                handler = getattr(self, f"_on_{codec.EVENT_KINDS[type(event)]}")
+                handler(event)
+            out.append(self.trades[first:])
+        return out
+
+    def _prepare(self, events: list[engine.Event]) -> None:
+        """Load the orders the events name, lock their holds, reserve trade keys."""
         ids = sorted({oid for e in events for oid in _order_ids(e)})
         self._load(ids)
         for i in ids:  # as written, for the cluster commitments' deltas
@@ -92,7 +118,7 @@ class Command:
             (settlement.hold_kind(self.orders[i].side), settlement.order_reference(i))
             for i in ids
         ]
-        # An order accepted by this command has no hold yet: nothing to look up.
+        # An order accepted by these events has no hold yet: nothing to look up.
         new = {e.order_id for e in events if isinstance(e, engine.Accepted)}
         self.batch.holds_absent(
             [s for i, s in zip(ids, slots, strict=True) if i in new]
@@ -103,11 +129,6 @@ class Command:
         trade_ids = ids_reserve(Trade, sum(isinstance(e, engine.Fill) for e in events))
         self.batch.holds_absent([settlement.trade_bond_slot(i) for i in trade_ids])
         self._trade_ids = iter(trade_ids)
-        for event in events:
-            if isinstance(event, engine.Rejected):
-                continue
-            handler = getattr(self, f"_on_{codec.EVENT_KINDS[type(event)]}")
-            handler(event)
 
     def _load(self, ids: list[int]) -> None:
         missing = sorted(i for i in ids if i not in self.orders)
@@ -406,18 +427,6 @@ def _row_update(obj, columns: tuple[str, ...]) -> None:
 
 
 def _orders_write(orders: list[Order]) -> None:
-    """UPDATE the touched orders with one prepared statement (bulk_update's CASE
-    expressions cost more to build than these few rows)."""
-    if not orders:
-        return
-    assignments = ", ".join(f"{c} = %s" for c in ORDER_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {Order._meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
-            [(*(_db(o, c) for c in ORDER_COLUMNS), o.pk) for o in orders],
-        )
-
-
-def _db(order: Order, column: str):
-    field = Order._meta.get_field(column)
-    return field.get_db_prep_save(getattr(order, column), connection)
+    """UPDATE the touched orders in one statement (bulk_update's CASE expressions
+    cost more to build than these few rows)."""
+    rows_update(orders, ORDER_COLUMNS)

@@ -178,7 +178,9 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
     ids = iter(ids_reserve(Order, len(new)))
     tally = _Tally(available=_available({e.participant.pk for e in new}))
     commands: dict[str, Command] = {}
-    out: list[Placed | DomainError] = []
+    # instrument -> (position in `out`, order, whose, its events), in placing order
+    placed: dict[str, list] = defaultdict(list)
+    out: list[Placed | DomainError | None] = []
     for entry in entries:
         if not isinstance(entry.item, Order):
             out.append(entry.item)
@@ -215,21 +217,30 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         tally.set_aside[who] += need
         command.orders[pk] = order
         command.new.add(pk)
-        command.batch.caused_by_id = entry.participant.user_id
-        first_fill = len(command.trades)
-        command.apply(events)
         order.placed_through = command.book.sequence
         if order.side == Order.Side.SELL:  # what it commits after its fills
             factor = capacity.factor_for(cluster=order.cluster, instrument=instrument)
-            chips = order.filled_quantity + order.remaining_quantity
             tally.chips[order.cluster_id].append(
                 (
-                    committed_chips(chips, factor, instrument.hours),
+                    committed_chips(
+                        _kept_quantity(order, events, instrument),
+                        factor,
+                        instrument.hours,
+                    ),
                     instrument.delivery_start,
                     instrument.delivery_end,
                 )
             )
-        out.append(Placed(order, command.trades[first_fill:], created=True))
+        cause = entry.participant.user_id
+        placed[instrument.symbol].append((len(out), order, cause, events))
+        out.append(None)  # the order's Placed, once its events are persisted
+    # The events are persisted per instrument once every order has been matched:
+    # the orders they name are loaded, their holds locked, and trade keys reserved
+    # in one round trip each for the whole batch.
+    for symbol, orders in placed.items():
+        trades = commands[symbol].apply_segments([o[2:] for o in orders])
+        for (i, order, _cause, _events), fills in zip(orders, trades, strict=True):
+            out[i] = Placed(order, fills, created=True)
     try:
         with transaction.atomic():
             for command in commands.values():
@@ -241,6 +252,17 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         # (here, or concurrently): the exact path knows which order to refuse.
         raise _Inexact from exc
     return out
+
+
+def _kept_quantity(order: Order, events: list[engine.Event], inst: Instrument):
+    """What an order placed with these events keeps after them (filled or resting):
+    its quantity less what was cancelled at once (an IOC's rest)."""
+    cancelled = sum(
+        e.remaining
+        for e in events
+        if isinstance(e, engine.Cancelled | engine.Expired) and e.order_id == order.pk
+    )
+    return order.quantity - codec.decimal_steps(cancelled, inst.lot_size)
 
 
 def _place_each(entries: list[_Entry]) -> list[Placed | DomainError]:
