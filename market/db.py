@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
 
 
 def rows_insert(
@@ -75,6 +76,37 @@ def rows_update(objs: Sequence[Model], columns: Sequence[str]) -> None:
                 + f" WHERE {pk} = %s",
                 [(*(prepare(o, conn) for prepare in preparers), o.pk) for o in objs],
             )
+
+
+def unsaved[M: Model](model: type[M], **values) -> M:
+    """A new, unsaved instance of `model`, as `model(**values)` makes it, without
+    `Model.__init__`: for the many rows a command writes and only writes (a
+    100-order batch makes some 800, and `__init__` was a sixth of its time). Values
+    are keyed by attribute name (`entry_id`, not `entry`); the others take their
+    defaults. No pre_init/post_init signal is sent: use it only for models that no
+    receiver listens to."""
+    obj = model.__new__(model)
+    static, dynamic = _defaults(model)
+    obj.__dict__.update(static)
+    for attname, default in dynamic:
+        if attname not in values:
+            obj.__dict__[attname] = default()
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    return obj
+
+
+@functools.cache
+def _defaults(model: type[Model]) -> tuple[dict, list]:
+    """A model's field defaults by attribute name: the constant ones, and the ones
+    a callable makes for each instance."""
+    static, dynamic = {}, []
+    for f in model._meta.concrete_fields:
+        if f.has_default() and callable(f.default):
+            dynamic.append((f.attname, f.default))
+        else:
+            static[f.attname] = f.get_default()
+    return static, dynamic
 
 
 # Field types whose `get_db_prep_save` hands PostgreSQL (psycopg adapts them) the

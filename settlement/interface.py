@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from market.db import rows_insert
+from market.db import rows_insert, unsaved
 from settlement import money
 from settlement.ledger import Batch, platform_account
 from settlement.models import Account, Hold, Obligation
@@ -150,7 +150,8 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
         reference=trade_reference(fill.trade_id),
         amount=fill.bond_amount,
     )
-    return Obligation(
+    return unsaved(
+        Obligation,
         trade_id=fill.trade_id,
         instrument=fill.instrument,
         buyer_id=fill.buyer_id,

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from market.db import rows_insert, rows_update
+from market.db import rows_insert, rows_update, unsaved
 from settlement.exceptions import (
     HoldAlreadyResolved,
     InsufficientFunds,
@@ -94,7 +94,8 @@ class Batch:
                     .filter(kind=kind, reference=reference)
                     .first()
                 )
-            self.holds[slot] = hold or Hold(
+            self.holds[slot] = hold or unsaved(
+                Hold,
                 kind=kind,
                 reference=reference,
                 participant_id=participant_id,
@@ -292,7 +293,8 @@ class Batch:
         if not entries:
             return []
         rows = [
-            JournalEntry(
+            unsaved(
+                JournalEntry,
                 kind=e.kind,
                 reference=e.reference,
                 idempotency_key=e.key,
@@ -304,7 +306,9 @@ class Batch:
         rows_insert(rows, returning=True)
         rows_insert(
             [
-                Posting(entry=row, account=accounts[key], amount=amount)
+                unsaved(
+                    Posting, entry_id=row.pk, account_id=accounts[key].pk, amount=amount
+                )
                 for row, e in zip(rows, entries, strict=True)
                 for key, amount in e.lines
             ]

@@ -25,7 +25,7 @@ from exchange.exceptions import (
 )
 from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
-from market.db import ids_reserve, rows_insert, rows_update
+from market.db import ids_reserve, rows_insert, rows_update, unsaved
 from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
@@ -140,8 +140,9 @@ class Command:
 
     def _log(self, event, order_id: int) -> None:
         self._events.append(
-            OrderEvent(
-                instrument=self.instrument,
+            unsaved(
+                OrderEvent,
+                instrument_id=self.instrument.pk,
                 sequence=event.seq,
                 kind=codec.EVENT_KINDS[type(event)],
                 order_id=order_id,

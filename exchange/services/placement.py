@@ -137,8 +137,11 @@ def _place_entries(entries: list[_Entry]) -> list[Placed | DomainError]:
     or the ledger or a repeated client_order_id refuses the whole, the orders are
     placed again one by one, each in a savepoint, with the exact checks
     (`_place_each`)."""
+    several = sum(isinstance(e.item, Order) for e in entries) > 1
     try:
-        with transaction.atomic():
+        # A savepoint only where there is a fallback to roll back to: one order
+        # either goes through or raises out of the whole transaction.
+        with transaction.atomic(savepoint=several):
             return _place_bulk(entries)
     except _Inexact:
         books.discard_touched()  # the savepoint rolled back what the books did
@@ -241,10 +244,9 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         trades = commands[symbol].apply_segments([o[2:] for o in orders])
         for (i, order, _cause, _events), fills in zip(orders, trades, strict=True):
             out[i] = Placed(order, fills, created=True)
-    try:
-        with transaction.atomic():
-            for command in commands.values():
-                command.finish()
+    try:  # the caller's savepoint rolls back what finishing wrote
+        for command in commands.values():
+            command.finish()
     except (InsufficientFunds, IntegrityError) as exc:
         if len(new) == 1:
             raise
