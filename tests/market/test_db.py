@@ -1,0 +1,73 @@
+"""The hot-path SQL helpers write what the ORM would have written."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from exchange.models import OrderEvent
+from market.db import COPY_FROM, rows_insert, rows_update, unsaved
+from settlement.models import Account, Hold, JournalEntry, Posting
+from tests.factories import ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("model", "values"),
+    [
+        (Hold, {"kind": "order", "reference": "order:1", "amount": Decimal("1.5")}),
+        (JournalEntry, {"kind": "hold", "reference": "r", "idempotency_key": "k"}),
+        (Posting, {"entry_id": 1, "account_id": 2, "amount": Decimal("-3.0000")}),
+        (OrderEvent, {"instrument_id": 1, "sequence": 4, "kind": "accepted"}),
+    ],
+)
+def test_unsaved_is_what_the_constructor_makes(model, values):
+    built, made = unsaved(model, **values), model(**values)
+    fields = [f.attname for f in model._meta.concrete_fields]
+    assert [getattr(built, f) for f in fields] == [getattr(made, f) for f in fields]
+    assert built._state.adding
+    assert built.pk is None
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM])  # an INSERT, then a COPY
+def test_rows_insert_returns_keys_and_writes_values(count):
+    participant = ParticipantFactory()
+    rows = [
+        unsaved(
+            Hold,
+            kind=Hold.Kind.ORDER,
+            reference=f"order:{count}-{i}",
+            participant_id=participant.pk,
+            instrument="X",
+            amount=Decimal(f"{i}.25"),
+        )
+        for i in range(count)
+    ]
+    rows_insert(rows, returning=True)
+    assert all(row.pk for row in rows)
+    stored = {h.pk: (h.reference, h.amount, h.status) for h in Hold.objects.all()}
+    assert stored == {
+        row.pk: (row.reference, row.amount, Hold.Status.OPEN) for row in rows
+    }
+    assert all(h.created_at <= timezone.now() for h in Hold.objects.all())
+
+
+def test_rows_update_sets_each_row_its_own_values():
+    participant = ParticipantFactory()
+    accounts = [
+        Account.objects.create(
+            kind=kind, participant=participant, balance=Decimal("1.0000")
+        )
+        for kind in (Account.Kind.AVAILABLE, Account.Kind.HELD, Account.Kind.BOND)
+    ]
+    for i, account in enumerate(accounts[:2]):
+        account.balance = Decimal(f"{i + 7}.1234")
+    rows_update(accounts[:2], ["balance"])
+    assert {
+        a.kind: a.balance for a in Account.objects.filter(participant=participant)
+    } == {
+        Account.Kind.AVAILABLE: Decimal("7.1234"),
+        Account.Kind.HELD: Decimal("8.1234"),
+        Account.Kind.BOND: Decimal("1.0000"),  # not in the update
+    }
