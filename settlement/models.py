@@ -2,8 +2,9 @@
 own record of every trade (the obligation).
 
 Invariants kept here and checked by `manage.py reconcile`:
-- every journal entry sums to zero (on PostgreSQL a deferred constraint trigger refuses
-  an unbalanced entry at commit; on SQLite the service checks it);
+- every journal entry sums to zero (on PostgreSQL a trigger refuses an INSERT whose
+  postings do not sum to zero per entry, so an entry's postings go in one statement;
+  on SQLite the service checks it);
 - postings are append-only (a trigger refuses UPDATE and DELETE; corrections are
   reversing entries);
 - each account's stored balance equals the sum of its postings, and no account but

@@ -115,7 +115,7 @@ def test_database_refuses_negative_participant_balance():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_database_rejects_one_legged_entry(catalogue):
-    """A one-legged entry inserted with raw SQL is refused at commit by the trigger."""
+    """A one-legged entry inserted with raw SQL is refused by the trigger."""
     p = ParticipantFactory()
     deposit(p, 10)
     account = Account.objects.get(participant=p, kind="available")
@@ -168,3 +168,49 @@ def test_unbalanced_entry_is_refused_by_the_service():
             key="x",
             lines=[(participant_account("available", p.pk), Decimal(1))],
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_checks_each_entry_of_a_many_entry_insert(catalogue):
+    """Balanced entries pass together; unbalanced entries sink the statement, even
+    when the statement as a whole sums to zero, and nothing of it stays."""
+    p = ParticipantFactory()
+    deposit(p, 10)
+    available, external = (
+        Account.objects.get(participant=p, kind="available"),
+        Account.objects.get(kind="external"),
+    )
+
+    def insert(amounts):
+        with transaction.atomic(), connection.cursor() as cursor:
+            ids = []
+            for i in range(len(amounts)):
+                cursor.execute(
+                    "INSERT INTO settlement_journalentry (kind, reference, "
+                    "idempotency_key, memo, created_at) VALUES ('x', 'x', %s, '', "
+                    "now()) RETURNING id",
+                    [f"raw-{amounts}-{i}"],
+                )
+                ids.append(cursor.fetchone()[0])
+            rows = [
+                (entry_id, account.pk, sign * amount)
+                for entry_id, (credit, debit) in zip(ids, amounts, strict=True)
+                for account, sign, amount in (
+                    (available, 1, credit),
+                    (external, -1, debit),
+                )
+            ]
+            values = ", ".join(["(%s, %s, %s, now())"] * len(rows))
+            columns = "entry_id, account_id, amount, created_at"
+            cursor.execute(
+                f"INSERT INTO settlement_posting ({columns}) VALUES {values}",  # noqa: S608
+                [value for row in rows for value in row],
+            )
+
+    before = Posting.objects.count()
+    insert([(1, 1), (2, 2)])
+    assert Posting.objects.count() == before + 4
+    with pytest.raises(DatabaseError, match="unbalanced"):
+        insert([(1, 1), (2, 1), (1, 2)])
+    assert Posting.objects.count() == before + 4
