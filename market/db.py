@@ -2,7 +2,9 @@
 client-side composition of a long statement) costs more than the statement itself."""
 
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -57,25 +59,25 @@ def rows_update(objs: Sequence[Model], columns: Sequence[str]) -> None:
     preparers = [_preparer(f, conn.vendor) for f in fields]
     names = [conn.ops.quote_name(f.column) for f in fields]
     table, pk = conn.ops.quote_name(meta.db_table), conn.ops.quote_name(meta.pk.column)
+    if conn.vendor == "postgresql":
+        arrays = [f"%s::{f.db_type(conn)}[]" for f in fields]
+        arrays.append(f"%s::{meta.pk.rel_db_type(conn)}[]")
+        execute_later(
+            f"UPDATE {table} AS t SET "  # noqa: S608
+            + ", ".join(f"{n} = v.{n}" for n in names)
+            + f" FROM unnest({', '.join(arrays)}) AS v ({', '.join(names)}, {pk})"
+            + f" WHERE t.{pk} = v.{pk}",
+            [[prepare(o, conn) for o in objs] for prepare in preparers]
+            + [[o.pk for o in objs]],
+        )
+        return
     with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            arrays = [f"%s::{f.db_type(conn)}[]" for f in fields]
-            arrays.append(f"%s::{meta.pk.rel_db_type(conn)}[]")
-            cursor.execute(
-                f"UPDATE {table} AS t SET "  # noqa: S608
-                + ", ".join(f"{n} = v.{n}" for n in names)
-                + f" FROM unnest({', '.join(arrays)}) AS v ({', '.join(names)}, {pk})"
-                + f" WHERE t.{pk} = v.{pk}",
-                [[prepare(o, conn) for o in objs] for prepare in preparers]
-                + [[o.pk for o in objs]],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET "  # noqa: S608
-                + ", ".join(f"{n} = %s" for n in names)
-                + f" WHERE {pk} = %s",
-                [(*(prepare(o, conn) for prepare in preparers), o.pk) for o in objs],
-            )
+        cursor.executemany(
+            f"UPDATE {table} SET "  # noqa: S608
+            + ", ".join(f"{n} = %s" for n in names)
+            + f" WHERE {pk} = %s",
+            [(*(prepare(o, conn) for prepare in preparers), o.pk) for o in objs],
+        )
 
 
 def unsaved[M: Model](model: type[M], **values) -> M:
@@ -174,6 +176,7 @@ COPY_FROM = 8
 
 
 def _copy(conn, table: str, columns: str, width: int, params: list) -> None:
+    _flush(conn)  # the writes held back before it go first
     conn.ensure_connection()
     with (
         conn.wrap_database_errors,
@@ -187,13 +190,78 @@ def _copy(conn, table: str, columns: str, width: int, params: list) -> None:
 def _insert(conn, table, columns, row, objs, params, returning: bool) -> None:
     meta = objs[0]._meta
     sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}"  # noqa: S608
-    if returning:
-        sql += f" RETURNING {conn.ops.quote_name(meta.pk.column)}"
+    if not returning:
+        execute_later(sql, params)
+        return
+    sql += f" RETURNING {conn.ops.quote_name(meta.pk.column)}"
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
-        if returning:
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                obj.pk = pk
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+
+
+# --- writes sent together --------------------------------------------------------
+_queue = threading.local()  # .statements: what `execute_later` holds back
+
+
+@contextmanager
+def writes_together() -> Iterator[None]:
+    """Within it, on PostgreSQL, the writes whose result nobody reads
+    (`execute_later`: this module's INSERTs without RETURNING, its UPDATEs) are held
+    back and sent as one round trip of several statements: before the next statement
+    that does read, before a COPY, and at the end. In order, so nothing reads around
+    a write; an error a held-back write meets is raised there, inside the block. On
+    SQLite (one statement per call) they run at once."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if getattr(_queue, "statements", None) is not None or not _together(conn):
+        yield
+        return
+    _queue.statements = []
+    try:
+        with conn.execute_wrapper(_flush_first):
+            yield
+            _flush(conn)
+    finally:
+        _queue.statements = None
+
+
+def execute_later(sql: str, params: Sequence) -> None:
+    """Execute a statement whose result nobody reads: now, or with the writes held
+    back by `writes_together`."""
+    statements = getattr(_queue, "statements", None)
+    if statements is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    else:
+        statements.append((sql, params))
+
+
+def _together(conn) -> bool:
+    """Several statements in one call need client-side binding (Django's default on
+    psycopg 3: the parameters are merged into the text)."""
+    if conn.vendor != "postgresql":
+        return False
+    import psycopg
+
+    conn.ensure_connection()
+    return issubclass(conn.connection.cursor_factory, psycopg.ClientCursor)
+
+
+def _flush_first(execute, sql, params, many, context):
+    _flush(context["connection"])
+    return execute(sql, params, many, context)
+
+
+def _flush(conn) -> None:
+    statements = getattr(_queue, "statements", None)
+    if not statements:
+        return
+    _queue.statements = []  # emptied first: the call below meets `_flush_first`
+    with conn.cursor() as cursor:
+        cursor.execute(
+            ";\n".join(sql for sql, _params in statements),
+            [value for _sql, params in statements for value in params],
+        )
 
 
 def ids_reserve(model: type[Model], count: int) -> list[int]:

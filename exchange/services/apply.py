@@ -25,7 +25,14 @@ from exchange.exceptions import (
 )
 from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.capacity import table_factor
-from market.db import ids_reserve, rows_insert, rows_update, unsaved
+from market.db import (
+    execute_later,
+    ids_reserve,
+    rows_insert,
+    rows_update,
+    unsaved,
+    writes_together,
+)
 from market.models import Cluster
 from settlement import interface as settlement
 from settlement import money
@@ -274,8 +281,13 @@ class Command:
 
     # --- finishing -----------------------------------------------------------------
     def finish(self) -> None:
-        """Reset holds, post the money, write everything. InsufficientFunds raised
-        here rolls the caller's transaction back with nothing written."""
+        """Reset holds, post the money, write everything (the writes nothing reads
+        back in one round trip). InsufficientFunds raised here rolls the caller's
+        transaction back with nothing written."""
+        with writes_together():
+            self._finish()
+
+    def _finish(self) -> None:
         inst = self.instrument
         now = timezone.now()
         for order_id, cause in self._touched.items():
@@ -336,13 +348,12 @@ class Command:
         for cluster_id, delta in deltas.items():
             params += [cluster_id, self.instrument.pk]
             params.append(chips.get_db_prep_save(delta, connection))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (cluster_id, instrument_id, chips) "  # noqa: S608
-                f"VALUES {values} ON CONFLICT (cluster_id, instrument_id) "
-                f"DO UPDATE SET chips = {table}.chips + excluded.chips",
-                params,
-            )
+        execute_later(
+            f"INSERT INTO {table} (cluster_id, instrument_id, chips) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (cluster_id, instrument_id) "
+            f"DO UPDATE SET chips = {table}.chips + excluded.chips",
+            params,
+        )
 
     def _factor(self, order: Order) -> Decimal:
         inst = self.instrument
@@ -419,12 +430,11 @@ def _row_update(obj, columns: tuple[str, ...]) -> None:
     assignments = ", ".join(
         f"{connection.ops.quote_name(f.column)} = %s" for f in fields
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
-            [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-            + [obj.pk],
-        )
+    execute_later(
+        f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+        + [obj.pk],
+    )
 
 
 def _orders_write(orders: list[Order]) -> None:

@@ -3,10 +3,19 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange.models import OrderEvent
-from market.db import COPY_FROM, rows_insert, rows_update, unsaved
+from market.db import (
+    COPY_FROM,
+    execute_later,
+    rows_insert,
+    rows_update,
+    unsaved,
+    writes_together,
+)
 from settlement.models import Account, Hold, JournalEntry, Posting
 from tests.factories import ParticipantFactory
 
@@ -71,3 +80,43 @@ def test_rows_update_sets_each_row_its_own_values():
         Account.Kind.HELD: Decimal("8.1234"),
         Account.Kind.BOND: Decimal("1.0000"),  # not in the update
     }
+
+
+@pytest.mark.postgres
+def test_writes_together_go_in_one_round_trip_before_a_read():
+    participant = ParticipantFactory()
+    account = Account.objects.create(
+        kind=Account.Kind.AVAILABLE, participant=participant
+    )
+    update = "UPDATE settlement_account SET balance = balance + %s WHERE id = %s"
+    with CaptureQueriesContext(connection) as sent, writes_together():
+        execute_later(update, [Decimal(2), account.pk])
+        execute_later(update, [Decimal(3), account.pk])
+        assert len(sent) == 0  # held back
+        read = Account.objects.get(pk=account.pk).balance  # sees both
+        execute_later(update, [Decimal(4), account.pk])
+    assert read == Decimal(5)
+    assert len(sent) == 3  # the two writes together, the read, the last write
+    account.refresh_from_db()
+    assert account.balance == Decimal(9)
+
+
+@pytest.mark.postgres
+def test_a_held_back_write_fails_inside_the_block():
+    participant = ParticipantFactory()
+    account = Account.objects.create(
+        kind=Account.Kind.AVAILABLE, participant=participant
+    )
+    update = "UPDATE settlement_account SET balance = balance + %s WHERE id = %s"
+    reached_the_end = []
+
+    def write():
+        with transaction.atomic(), writes_together():
+            execute_later(update, [Decimal(-1), account.pk])  # below zero: refused
+            reached_the_end.append(True)
+
+    with pytest.raises(IntegrityError):
+        write()
+    assert reached_the_end  # the statement was held back to the end of the block
+    account.refresh_from_db()
+    assert account.balance == 0
