@@ -5,6 +5,7 @@ from django.db import connection
 
 from exchange.exceptions import InvalidOrder
 from exchange.models import Instrument
+from market.db import Read, model_columns, models_from_rows, reads_together
 from market.models import Cluster
 
 
@@ -16,15 +17,26 @@ def instrument_for_update(instrument_id: int) -> Instrument:
 
 def instruments_for_update_by_symbol(symbols: set[str]) -> dict[str, Instrument]:
     """Lock the instruments named in orders, in primary-key order like every
-    multi-instrument lock; unknown symbols are missing from the answer. Plain SQL
-    (through `raw`, which still applies the backend's converters): this runs once
-    per order or batch, and the ORM's compiler cost more than the query."""
+    multi-instrument lock; unknown symbols are missing from the answer."""
+    return reads_together(instruments_for_update_read(symbols))[0]
+
+
+def instruments_for_update_read(symbols: set[str]) -> Read:
+    """`instruments_for_update_by_symbol` as a read that can go with others. Plain
+    SQL: this runs once per order or batch, and the ORM's compiler cost more than
+    the query."""
     marks = ", ".join(["%s"] * len(symbols))
-    sql = f"SELECT * FROM {Instrument._meta.db_table} WHERE symbol IN ({marks})"  # noqa: S608
-    sql += " ORDER BY id"
+    sql = (
+        f"SELECT {model_columns(Instrument)} FROM {Instrument._meta.db_table} "  # noqa: S608
+        f"WHERE symbol IN ({marks}) ORDER BY id"
+    )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return {i.symbol: i for i in Instrument.objects.raw(sql, sorted(symbols))}
+    return Read(
+        sql,
+        sorted(symbols),
+        lambda rows: {i.symbol: i for i in models_from_rows(Instrument, rows)},
+    )
 
 
 def unknown_instrument(symbol: str) -> InvalidOrder:

@@ -3,10 +3,12 @@ client-side composition of a long statement) costs more than the statement itsel
 
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
@@ -264,6 +266,84 @@ def _flush(conn) -> None:
         )
 
 
+# --- reads sent together ----------------------------------------------------------
+@dataclass(frozen=True)
+class Read:
+    """A SELECT and what to make of its rows; without `sql`, `parse(None)` reads by
+    itself (a backend that has no one-statement form of it)."""
+
+    sql: str | None
+    params: Sequence = ()
+    parse: Callable[[list | None], Any] = list
+
+
+def reads_together(*reads: Read) -> list:
+    """What each read makes of its rows, in order. On PostgreSQL the SELECTs go in
+    one round trip (statements run in order: a lock the first takes is held when the
+    next runs); elsewhere one by one."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if len(reads) == 1 or not _together(conn):
+        return [_read(conn, read) for read in reads]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            ";\n".join(read.sql for read in reads),
+            [value for read in reads for value in read.params],
+        )
+        out = []
+        for i, read in enumerate(reads):
+            if i and not cursor.nextset():
+                raise RuntimeError("a read got no result")
+            out.append(read.parse(cursor.fetchall()))
+    return out
+
+
+def _read(conn, read: Read):
+    if read.sql is None:
+        return read.parse(None)
+    with conn.cursor() as cursor:
+        cursor.execute(read.sql, read.params)
+        return read.parse(cursor.fetchall())
+
+
+def model_columns(model: type[Model]) -> str:
+    """The column list of a SELECT whose rows `models_from_rows` reads."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+
+
+def models_from_rows[M: Model](model: type[M], rows: list) -> list[M]:
+    """Saved instances from rows of `SELECT model_columns(model)`, the backend's and
+    the fields' converters applied, as a queryset would build them."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+        if found:
+            converters.append((i, col, found))
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, col, found in converters:
+            for convert in found:
+                values[i] = convert(values[i], col, conn)
+        out.append(model.from_db(conn.alias, names, values))
+    return out
+
+
+def ids_read(model: type[Model], count: int) -> Read:
+    """`ids_reserve(model, count)` as a read that can go with others."""
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql" or count < 1:
+        return Read(None, parse=lambda _rows: ids_reserve(model, count))
+    return Read(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [model._meta.db_table, model._meta.pk.column, count],
+        lambda rows: [row[0] for row in rows],
+    )
+
+
 def ids_reserve(model: type[Model], count: int) -> list[int]:
     """`count` new primary keys for rows of `model` that this transaction inserts
     later (`rows_insert(..., with_pk=True)`), so code can refer to a row before it is
@@ -273,15 +353,10 @@ def ids_reserve(model: type[Model], count: int) -> list[int]:
     returns the keys."""
     if count < 1:
         return []
+    if connection.vendor == "postgresql":
+        return _read(connections[DEFAULT_DB_ALIAS], ids_read(model, count))
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                "FROM generate_series(1, %s)",
-                [table, column, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
         if connection.vendor != "sqlite":
             raise NotImplementedError(f"ids_reserve on {connection.vendor}")
         quoted_table, quoted_column = map(connection.ops.quote_name, (table, column))

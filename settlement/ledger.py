@@ -14,11 +14,12 @@ already exists is skipped, so the same cause posts once.
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from market.db import rows_insert, rows_update, unsaved
+from market.db import Read, ids_read, reads_together, rows_insert, rows_update, unsaved
 from settlement.exceptions import (
     HoldAlreadyResolved,
     InsufficientFunds,
@@ -261,9 +262,13 @@ class Batch:
                 ).values_list("idempotency_key", flat=True)
             )
         entries = [e for e in self.entries if e.key not in done]
-        accounts = accounts_for_update({a for e in entries for a, _ in e.lines})
+        # The accounts' lock and the entries' keys: one round trip on PostgreSQL.
+        accounts, entry_ids = accounts_for_update(
+            {a for e in entries for a, _ in e.lines},
+            ids_read(JournalEntry, len(entries)),
+        )
         self._replay(entries, accounts)
-        written = self._write(entries, accounts)
+        written = self._write(entries, accounts, entry_ids)
         self._write_holds()
         self.entries.clear()
         return written
@@ -288,22 +293,25 @@ class Batch:
 
     @staticmethod
     def _write(
-        entries: list[PlannedEntry], accounts: dict[AccountKey, Account]
+        entries: list[PlannedEntry],
+        accounts: dict[AccountKey, Account],
+        ids: list[int],
     ) -> list[JournalEntry]:
         if not entries:
             return []
         rows = [
             unsaved(
                 JournalEntry,
+                id=pk,
                 kind=e.kind,
                 reference=e.reference,
                 idempotency_key=e.key,
                 memo=e.memo,
                 caused_by_id=e.caused_by_id,
             )
-            for e in entries
+            for pk, e in zip(ids, entries, strict=True)
         ]
-        rows_insert(rows, returning=True)
+        rows_insert(rows, with_pk=True)
         rows_insert(
             [
                 unsaved(
@@ -347,13 +355,16 @@ class Batch:
         self._absent.clear()
 
 
-def accounts_for_update(keys: set[AccountKey]) -> dict[AccountKey, Account]:
+def accounts_for_update(
+    keys: set[AccountKey], also: Read
+) -> tuple[dict[AccountKey, Account], Any]:
     """Lock the accounts in one statement ordered by primary key, creating the missing
-    ones first (ignoring a concurrent insert of the same account). Caller holds a
-    transaction."""
+    ones first (ignoring a concurrent insert of the same account), and make `also`,
+    a read sent in the same round trip after the lock: (accounts, what it read).
+    Caller holds a transaction."""
     if not keys:
-        return {}
-    accounts = _lock(keys)
+        return {}, reads_together(also)[0]
+    accounts, read = reads_together(_lock_read(keys), also)
     missing = keys - accounts.keys()
     if missing:
         Account.objects.bulk_create(
@@ -361,10 +372,14 @@ def accounts_for_update(keys: set[AccountKey]) -> dict[AccountKey, Account]:
             ignore_conflicts=True,
         )
         accounts = _lock(keys)
-    return accounts
+    return accounts, read
 
 
 def _lock(keys: set[AccountKey]) -> dict[AccountKey, Account]:
+    return reads_together(_lock_read(keys))[0]
+
+
+def _lock_read(keys: set[AccountKey]) -> Read:
     """SELECT ... FOR UPDATE of the accounts, ordered by primary key, in plain SQL:
     this runs once per order, and composing it with Q objects cost more than the
     query."""
@@ -385,15 +400,16 @@ def _lock(keys: set[AccountKey]) -> dict[AccountKey, Account]:
     )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    db = connection.alias
-    locked = [
-        Account.from_db(db, columns, (*row[:4], decimal_from_db(row[4])))
-        for row in rows
-    ]
-    return {(a.kind, a.participant_id, a.instrument): a for a in locked}
+
+    def parse(rows: list) -> dict[AccountKey, Account]:
+        db = connection.alias
+        locked = [
+            Account.from_db(db, columns, (*row[:4], decimal_from_db(row[4])))
+            for row in rows
+        ]
+        return {(a.kind, a.participant_id, a.instrument): a for a in locked}
+
+    return Read(sql, params, parse)
 
 
 def decimal_from_db(value) -> Decimal:

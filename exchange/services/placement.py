@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange import books, codec, engine
@@ -18,6 +18,7 @@ from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
     instruments_for_update_by_symbol,
+    instruments_for_update_read,
     unknown_instrument,
 )
 from exchange.models import Instrument, Order, Trade
@@ -38,7 +39,7 @@ from exchange.services.requests import (
     constraints_resolve,
     sell_site,
 )
-from market.db import ids_reserve
+from market.db import Read, ids_read, ids_reserve, reads_together
 from market.exceptions import DomainError
 from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
@@ -177,9 +178,14 @@ class _Tally:
 def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
     now = timezone.now()
     new = [e for e in entries if isinstance(e.item, Order)]
-    locked = instruments_for_update_by_symbol({e.item.instrument_symbol for e in new})
-    ids = iter(ids_reserve(Order, len(new)))
-    tally = _Tally(available=_available({e.participant.pk for e in new}))
+    # One round trip on PostgreSQL: lock, then keys and balances under the lock.
+    locked, ids, available = reads_together(
+        instruments_for_update_read({e.item.instrument_symbol for e in new}),
+        ids_read(Order, len(new)),
+        _available_read({e.participant.pk for e in new}),
+    )
+    ids = iter(ids)
+    tally = _Tally(available=available)
     commands: dict[str, Command] = {}
     # instrument -> (position in `out`, order, whose, its events), in placing order
     placed: dict[str, list] = defaultdict(list)
@@ -491,16 +497,23 @@ def _short(order: Order, need: Decimal, available: Decimal) -> InsufficientFunds
 
 
 def _available(participant_ids: set[int]) -> dict[int, Decimal]:
-    """Available balances by participant (no lock: the ledger checks again), in
-    plain SQL: once per order, where the ORM's compiler cost more than the query."""
+    """Available balances by participant (no lock: the ledger checks again)."""
+    return reads_together(_available_read(participant_ids))[0]
+
+
+def _available_read(participant_ids: set[int]) -> Read:
+    """`_available` as a read that can go with others; plain SQL: once per order,
+    where the ORM's compiler cost more than the query."""
     marks = ", ".join(["%s"] * len(participant_ids))
     sql = (
         f"SELECT participant_id, balance FROM {Account._meta.db_table} "  # noqa: S608
         f"WHERE kind = %s AND participant_id IN ({marks})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Account.Kind.AVAILABLE, *participant_ids])
-        return {pid: decimal_from_db(balance) for pid, balance in cursor.fetchall()}
+    return Read(
+        sql,
+        [Account.Kind.AVAILABLE, *participant_ids],
+        lambda rows: {pid: decimal_from_db(balance) for pid, balance in rows},
+    )
 
 
 def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:

@@ -10,7 +10,12 @@ from django.utils import timezone
 from exchange.models import OrderEvent
 from market.db import (
     COPY_FROM,
+    Read,
     execute_later,
+    ids_read,
+    model_columns,
+    models_from_rows,
+    reads_together,
     rows_insert,
     rows_update,
     unsaved,
@@ -120,3 +125,29 @@ def test_a_held_back_write_fails_inside_the_block():
     assert reached_the_end  # the statement was held back to the end of the block
     account.refresh_from_db()
     assert account.balance == 0
+
+
+def test_reads_together_answer_each_read_and_build_rows_as_the_orm_does():
+    participant = ParticipantFactory()
+    account = Account.objects.create(
+        kind=Account.Kind.AVAILABLE, participant=participant, balance=Decimal("2.5")
+    )
+    columns = model_columns(Account)
+    one_trip = connection.vendor == "postgresql"
+    with CaptureQueriesContext(connection) as sent:
+        accounts, keys = reads_together(
+            Read(
+                f"SELECT {columns} FROM settlement_account WHERE id = %s",  # noqa: S608
+                [account.pk],
+                lambda rows: models_from_rows(Account, rows),
+            ),
+            ids_read(Hold, 3),
+        )
+    if one_trip:
+        assert len(sent) == 1
+    [read] = accounts
+    stored = Account.objects.get(pk=account.pk)
+    fields = [f.attname for f in Account._meta.concrete_fields]
+    assert [getattr(read, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert not read._state.adding
+    assert len(set(keys)) == 3
