@@ -1,13 +1,19 @@
 """Input hygiene before anything else reads the request.
 
 PostgreSQL rejects NUL in text, and a NUL that reached a query would be a 500; so any
-U+0000 in the path, the query string or the body is refused up front with a 400
-`invalid_character` (in the API's envelope under /api/).
+U+0000 in the path, the query string or the body is refused with a 400
+`invalid_character`. Outside the API at once; under /api/ the request is marked and
+the API refuses it after authentication and permissions
+(`market.api.throttles.RejectNul`, the first check after them), so that a request
+without a key still gets its 401 first, as API.md orders the refusals.
 """
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
+
+from market.exceptions import InvalidCharacter
 
 NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+NUL_FOUND = "yiwang.nul_found"  # request.META key of a marked API request
 
 
 def _has_nul(raw: bytes) -> bool:
@@ -24,17 +30,7 @@ class RejectNulMiddleware:
         query = request.META.get("QUERY_STRING", "").encode("latin-1", "ignore")
         body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
         if _has_nul(path) or _has_nul(query) or _has_nul(body):
-            message = "NUL characters (U+0000) are not accepted."
-            if request.path_info.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "error": {
-                            "code": "invalid_character",
-                            "message": message,
-                            "fields": {},
-                        }
-                    },
-                    status=400,
-                )
-            return HttpResponseBadRequest(message)
+            if not request.path_info.startswith("/api/"):
+                return HttpResponseBadRequest(InvalidCharacter.__doc__)
+            request.META[NUL_FOUND] = True
         return self.get_response(request)

@@ -169,7 +169,10 @@ REST_FRAMEWORK = {
     # The API's only authentication: `Authorization: Token <key>` (market/api/auth.py).
     "DEFAULT_AUTHENTICATION_CLASSES": ["market.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_THROTTLE_CLASSES": ["market.api.throttles.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "market.api.throttles.RejectNul",  # see config/middleware.py
+        "market.api.throttles.ApiKeyRateThrottle",
+    ],
     # Proxies in front of gunicorn that append to X-Forwarded-For; 0 trusts none, so
     # a client cannot pick its own IP to escape the anonymous throttle.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),

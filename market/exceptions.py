@@ -13,6 +13,12 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class InvalidCharacter(DomainError):
+    """NUL characters (U+0000) are not accepted."""
+
+    code = "invalid_character"
+
+
 class MarketError(DomainError):
     """The catalogue refused the request."""
 

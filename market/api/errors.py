@@ -16,6 +16,7 @@ from market.exceptions import DomainError
 # HTTP status of each domain error code; anything else a rule refuses is a 422.
 DOMAIN_STATUS = {
     "validation_error": 400,
+    "invalid_character": 400,
     "not_found": 404,
     "permission_denied": 403,
     "instrument_not_open": 409,

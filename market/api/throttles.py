@@ -9,9 +9,23 @@ one request, so it counts once.
 """
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from config.middleware import NUL_FOUND
+from market.exceptions import InvalidCharacter
 from market.models import ApiKey
+
+
+class RejectNul(BaseThrottle):
+    """Not a rate: the 400 `invalid_character` of a request the NUL middleware
+    marked (config/middleware.py). Throttles are DRF's first check after
+    authentication and permissions, so 401 and 403 come before it; every API view
+    lists it first."""
+
+    def allow_request(self, request, view):
+        if request.META.get(NUL_FOUND):
+            raise InvalidCharacter
+        return True
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

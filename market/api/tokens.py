@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from market.api.auth import IsParticipant
 from market.api.fields import BoundedDateTimeField, StrictCharField
 from market.api.schema import errors
-from market.api.throttles import TokenCreateRateThrottle
+from market.api.throttles import RejectNul, TokenCreateRateThrottle
 from market.apikeys import apikey_create
 
 
@@ -36,7 +36,7 @@ class TokenOutput(serializers.Serializer):
 
 class TokenCreateApi(APIView):
     authentication_classes = []
-    throttle_classes = [TokenCreateRateThrottle]
+    throttle_classes = [RejectNul, TokenCreateRateThrottle]
 
     @extend_schema(
         request=TokenInput,
