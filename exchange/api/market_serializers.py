@@ -6,14 +6,20 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from exchange.api.serializers import PRICE, QTY
+from exchange.api.serializers import EXAMPLE_SYMBOL, PRICE, QTY
 from exchange.marketdata.candles import trade_figures
 from exchange.models import Instrument
-from market.api.fields import BoundedDateTimeField, CodeField
+from market.api.fields import (
+    EXAMPLE_ORIGIN,
+    EXAMPLE_PROFILE,
+    EXAMPLE_STACK,
+    BoundedDateTimeField,
+    CodeField,
+)
 
 
 class InstrumentQuery(serializers.Serializer):
-    profile = CodeField(required=False)
+    profile = CodeField(required=False, example=EXAMPLE_PROFILE)
     state = serializers.ChoiceField(choices=Instrument.State.choices, required=False)
 
 
@@ -94,7 +100,9 @@ class InstrumentOutput(serializers.ModelSerializer):
 class BookQuery(serializers.Serializer):
     depth = serializers.IntegerField(min_value=1, max_value=500, default=20)
     region = CodeField(
-        required=False, help_text="A buyer's origin: asks then carry all_in_price."
+        required=False,
+        example=EXAMPLE_ORIGIN,
+        help_text="A buyer's origin: asks then carry all_in_price.",
     )
 
 
@@ -195,9 +203,11 @@ class CandlePageOutput(serializers.Serializer):
 
 
 class LocationalQuery(serializers.Serializer):
-    symbol = CodeField(required=False)
-    profile = CodeField(required=False, help_text="Its next open instrument.")
-    stack = CodeField(required=False)
+    symbol = CodeField(required=False, example=EXAMPLE_SYMBOL)
+    profile = CodeField(
+        required=False, example=EXAMPLE_PROFILE, help_text="Its next open instrument."
+    )
+    stack = CodeField(required=False, example=EXAMPLE_STACK)
 
     def validate(self, attrs):
         if "symbol" not in attrs and "profile" not in attrs:
@@ -229,7 +239,7 @@ class LocationalOutput(serializers.Serializer):
 
 
 class IndexQuery(serializers.Serializer):
-    profile = CodeField()
+    profile = CodeField(example=EXAMPLE_PROFILE)
     days = serializers.IntegerField(min_value=1, max_value=366, default=30)
 
 

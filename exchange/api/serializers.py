@@ -17,6 +17,11 @@ from exchange.models import Order, Trade
 from exchange.selectors import fill_view
 from exchange.services.requests import OrderRequest
 from market.api.fields import (
+    EXAMPLE_CHIP,
+    EXAMPLE_ORIGIN,
+    EXAMPLE_SITE,
+    EXAMPLE_STACK,
+    EXAMPLE_ZONE,
     BoundedDateTimeField,
     CodeField,
     StrictBooleanField,
@@ -24,7 +29,7 @@ from market.api.fields import (
     StrictIntegerField,
     StrictRegexField,
 )
-from market.api.schema import ErrorDetailSerializer
+from market.api.schema import ErrorDetailSerializer, SchemaRules
 
 EXAMPLE_SYMBOL = "TRAIN-20261201"
 MAX_ID = 10**18 - 1
@@ -45,17 +50,119 @@ def quantity_input(**kwargs) -> StrictDecimalField:
 
 
 # --- orders ----------------------------------------------------------------------
+def _among(*values) -> dict:
+    # Wrapped in allOf: drf-spectacular would turn a bare `enum` into a component.
+    return {"allOf": [{"enum": list(values)}]}
+
+
+def _given(name: str, schema: dict) -> dict:
+    """`name` is sent, and as `schema` says (e.g. not null)."""
+    return {"required": [name], "properties": {name: schema}}
+
+
+# Constraints with a value: keys sent as null (a blank share too) are no constraint.
+SOME_CONSTRAINT = {
+    "type": "object",
+    "anyOf": [
+        _given("stacks", {"type": "array"}),
+        _given("max_latency_ms", {"type": "integer"}),
+        _given("regions", {"type": "array"}),
+        _given("residency_zone", {"type": "string"}),
+        _given("min_green_share", {"type": "string", "pattern": "[0-9]"}),
+    ],
+}
+# The combinations exchange/services/requests.py checks (each a 400), for the schema.
+ORDER_RULES = {
+    "allOf": [
+        {
+            "description": "A limit order (the default) has a price; a market order "
+            "is IOC or FOK and not post-only.",
+            "anyOf": [
+                {
+                    "required": ["price"],
+                    "properties": {
+                        "type": _among("limit"),
+                        # A digit: a blank price is read as null.
+                        "price": {"type": "string", "pattern": "[0-9]"},
+                    },
+                },
+                {
+                    "required": ["type", "time_in_force"],
+                    "properties": {
+                        "type": _among("market"),
+                        "time_in_force": _among("IOC", "FOK"),
+                        "post_only": _among(False),
+                    },
+                },
+            ],
+        },
+        {
+            "description": "A post-only order must be able to rest: GTC or GTD.",
+            "anyOf": [
+                {"properties": {"post_only": _among(False)}},
+                {"properties": {"time_in_force": _among("GTC", "GTD")}},
+            ],
+        },
+        {
+            "description": "A GTD order, and only a GTD order, takes expires_at.",
+            "anyOf": [
+                {
+                    "required": ["time_in_force", "expires_at"],
+                    "properties": {
+                        "time_in_force": _among("GTD"),
+                        "expires_at": {"type": "string"},
+                    },
+                },
+                {
+                    "properties": {"time_in_force": _among("GTC", "IOC", "FOK")},
+                    "not": _given("expires_at", {"type": "string"}),
+                },
+            ],
+        },
+        {
+            "description": "A sell names one of your clusters, and no region or "
+            "constraints; a buy names no cluster.",
+            "anyOf": [
+                {
+                    "required": ["cluster"],
+                    "properties": {
+                        "side": _among("sell"),
+                        "cluster": {"type": "integer"},
+                    },
+                    "not": {
+                        "anyOf": [
+                            _given("region", {"type": "string"}),
+                            _given("constraints", SOME_CONSTRAINT),
+                        ]
+                    },
+                },
+                {
+                    "properties": {"side": _among("buy")},
+                    "not": _given("cluster", {"type": "integer"}),
+                },
+            ],
+        },
+    ]
+}
+
+
 class ConstraintsInput(serializers.Serializer):
     stacks = serializers.ListField(
-        child=CodeField(), allow_empty=False, max_length=20, required=False
+        child=CodeField(example=EXAMPLE_STACK),
+        allow_empty=False,
+        max_length=20,
+        required=False,
     )
     max_latency_ms = StrictIntegerField(
         min_value=0, max_value=100_000, required=False, allow_null=True
     )
     regions = serializers.ListField(
-        child=CodeField(), allow_empty=False, max_length=100, required=False
+        child=CodeField(example=EXAMPLE_SITE),
+        allow_empty=False,
+        max_length=100,
+        required=False,
     )
-    residency_zone = CodeField(required=False, allow_null=True)
+    residency_zone = CodeField(required=False, allow_null=True, example=EXAMPLE_ZONE)
     min_green_share = StrictDecimalField(
         max_digits=5,
         decimal_places=4,
@@ -84,8 +191,10 @@ class ConstraintsInput(serializers.Serializer):
         )
     ]
 )
-class OrderInput(serializers.Serializer):
-    instrument = CodeField()
+class OrderInput(SchemaRules, serializers.Serializer):
+    schema_rules = ORDER_RULES
+
+    instrument = CodeField(example=EXAMPLE_SYMBOL)
     side = serializers.ChoiceField(choices=Order.Side.choices)
     type = serializers.ChoiceField(choices=Order.Type.choices, default="limit")
     time_in_force = serializers.ChoiceField(
@@ -103,7 +212,7 @@ class OrderInput(serializers.Serializer):
     cluster = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
     )
-    region = CodeField(required=False, allow_null=True)
+    region = CodeField(required=False, allow_null=True, example=EXAMPLE_ORIGIN)
     constraints = ConstraintsInput(required=False, allow_null=True)
 
     def to_request(self) -> OrderRequest:
@@ -119,26 +228,64 @@ def order_request(validated: dict) -> OrderRequest:
     return OrderRequest(**data, constraints=constraints or None)
 
 
+class BatchOrderInput(OrderInput):
+    """An order of a batch. Its fields are checked with the whole batch (a 400); a
+    combination the exchange refuses (a limit order without a price, a sell without a
+    cluster, ...) is this order's own result, a 400 among the results of a 200."""
+
+    schema_rules = {}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A resting buy and a market buy",
+            value={
+                "orders": [
+                    {
+                        "instrument": EXAMPLE_SYMBOL,
+                        "side": "buy",
+                        "price": "12.40",
+                        "quantity": "10.0",
+                        "client_order_id": "bot-42-0002",
+                    },
+                    {
+                        "instrument": EXAMPLE_SYMBOL,
+                        "side": "buy",
+                        "type": "market",
+                        "time_in_force": "IOC",
+                        "quantity": "5.0",
+                    },
+                ]
+            },
+            request_only=True,
+        )
+    ]
+)
 class BatchInput(serializers.Serializer):
-    orders = OrderInput(many=True, allow_empty=False, max_length=100)
+    orders = BatchOrderInput(many=True, allow_empty=False, max_length=100)
 
 
-class AmendInput(serializers.Serializer):
+class AmendInput(SchemaRules, serializers.Serializer):
+    schema_rules = {  # nothing to amend: a 400
+        "anyOf": [{"required": ["price"]}, {"required": ["quantity"]}]
+    }
+
     price = price_input(required=False)
     quantity = quantity_input(required=False, help_text="The new total (> filled).")
 
 
 class OrderQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
-    instrument = CodeField(required=False)
+    instrument = CodeField(required=False, example=EXAMPLE_SYMBOL)
 
 
 class FillQuery(serializers.Serializer):
-    instrument = CodeField(required=False)
+    instrument = CodeField(required=False, example=EXAMPLE_SYMBOL)
 
 
 class CancelAllQuery(serializers.Serializer):
-    instrument = CodeField(required=False)
+    instrument = CodeField(required=False, example=EXAMPLE_SYMBOL)
     side = serializers.ChoiceField(choices=Order.Side.choices, required=False)
 
 
@@ -259,8 +406,8 @@ class CancelledOutput(serializers.Serializer):
 # --- clusters --------------------------------------------------------------------
 class ClusterInput(serializers.Serializer):
     name = StrictRegexField(r"^[^\x00-\x1f]{1,100}$", max_length=100)
-    region = CodeField()
-    chip = CodeField()
+    region = CodeField(example=EXAMPLE_SITE)
+    chip = CodeField(example=EXAMPLE_CHIP)
     count = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 

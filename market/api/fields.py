@@ -1,15 +1,28 @@
 """Input fields of the contract: decimals only as strings, codes and ids by pattern."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from rest_framework import serializers
 
 CODE_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# Codes of the catalogue (fixtures/), shown as the examples of the fields that name one.
+EXAMPLE_PROFILE = "train"
+EXAMPLE_CHIP = "nvidia-h100-sxm-80gb"
+EXAMPLE_STACK = "CUDA"
+EXAMPLE_ORIGIN = "CITY-SH"  # a buyer's region
+EXAMPLE_SITE = "CLU-GUIAN"  # a provider's region
+EXAMPLE_ZONE = "yangtze-river-delta"
+
+
+# Plain decimal notation, as the schema's patterns spell it (market/api/schema.py):
+# no exponent, sign "+", blanks or NaN, which Decimal would also read.
+PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class StrictDecimalField(serializers.DecimalField):
-    """A decimal that must arrive as a JSON string: a JSON number is a 400 (floats
-    would lose the exactness money needs)."""
+    """A decimal that must arrive as a JSON string in plain notation: a JSON number
+    is a 400 (floats would lose the exactness money needs), and so is "1e2"."""
 
     default_error_messages = {
         "not_string": 'Send decimals as strings, e.g. "12.50".',
@@ -18,6 +31,8 @@ class StrictDecimalField(serializers.DecimalField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_string")
+        if not PLAIN_DECIMAL.fullmatch(data):
+            self.fail("invalid")
         try:
             Decimal(data)
         except InvalidOperation:
@@ -69,9 +84,11 @@ class StrictBooleanField(serializers.BooleanField):
 
 class CodeField(StrictRegexField):
     """A code exactly as the schema's pattern has it: surrounding blanks are a 400,
-    not trimmed away (DRF's CharField would trim " X1" into a valid "X1")."""
+    not trimmed away (DRF's CharField would trim " X1" into a valid "X1").
+    `example`: a code of the catalogue, shown in the schema (market/api/schema.py)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, example: str | None = None, **kwargs):
+        self.example = example
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(CODE_PATTERN, max_length=64, **kwargs)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from market.api.fields import CodeField
+from market.api.fields import EXAMPLE_CHIP, EXAMPLE_PROFILE, CodeField
 from market.models import ChipModel, Region, WorkloadProfile
 
 
@@ -83,8 +83,8 @@ class ProfileOutput(serializers.ModelSerializer):
 
 
 class ConversionQuery(serializers.Serializer):
-    chip = CodeField()
-    profile = CodeField()
+    chip = CodeField(example=EXAMPLE_CHIP)
+    profile = CodeField(example=EXAMPLE_PROFILE)
     count = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     hours = serializers.DecimalField(
         max_digits=8,
@@ -123,7 +123,7 @@ class ConversionOutput(serializers.Serializer):
 
 
 class SurchargeQuery(serializers.Serializer):
-    profile = CodeField()
+    profile = CodeField(example=EXAMPLE_PROFILE)
     version = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
     def validate_profile(self, code: str) -> WorkloadProfile:

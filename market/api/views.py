@@ -2,7 +2,7 @@
 surcharges. Thin: parse with an input serializer, read with a selector."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -24,9 +24,14 @@ from market.models import (
 PUBLIC_ERRORS = errors(400, 401, 429)
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "pattern": "^[^\\u0000]*$"})
+class TextFilter(filters.CharFilter):
+    """Text, not empty (StrictFilterBackend: a 400) and without NUL."""
+
+
 class RegionFilter(filters.FilterSet):
     role = filters.ChoiceFilter(choices=Region.Role.choices)
-    hub = filters.CharFilter(field_name="hub__code")
+    hub = TextFilter(field_name="hub__code")
 
     class Meta:
         model = Region
@@ -42,8 +47,9 @@ class RegionListApi(generics.ListAPIView):
 
 
 class ChipFilter(filters.FilterSet):
-    stack = filters.CharFilter(field_name="stack__code")
+    stack = TextFilter(field_name="stack__code")
     kind = filters.ChoiceFilter(choices=ChipModel.Kind.choices)
+    vendor = TextFilter()
 
     class Meta:
         model = ChipModel

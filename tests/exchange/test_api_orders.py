@@ -103,6 +103,9 @@ def test_crossing_sell_returns_its_fills_with_maker_taker_and_fees(
         ("price", "12.505"),
         ("price", "-1.00"),
         ("price", "NaN"),
+        ("price", "1.2e1"),  # plain notation only, as the schema's pattern says
+        ("quantity", "+10.0"),
+        ("quantity", " 10.0"),
         ("quantity", "0.0"),
         ("side", "short"),
         ("instrument", "bad symbol"),
@@ -496,3 +499,17 @@ def test_sell_on_a_cluster_deleted_after_it_was_seen_is_400(
     assert response.status_code == 400
     assert "cluster" in error(response)["fields"]
     assert not Order.objects.exists()
+
+
+def test_nul_in_a_body_is_401_without_a_key_then_400(instrument, buyer_api):
+    """API.md's order of refusals holds for a NUL too: no key is a 401 first."""
+    body = buy(instrument, client_order_id="nul\x00")
+    anonymous = client_for().post("/api/v1/orders/", body, format="json")
+    assert anonymous.status_code == 401
+    assert error(anonymous)["code"] == "not_authenticated"
+    keyed = buyer_api.post("/api/v1/orders/", body, format="json")
+    assert keyed.status_code == 400
+    assert error(keyed)["code"] == "invalid_character"
+    assert not Order.objects.exists()
+    page = client_for().get("/?q=%00")  # outside the API: refused at once
+    assert page.status_code == 400
