@@ -53,15 +53,21 @@ def cluster_for_update(cluster_id: int) -> Cluster:
 
 
 def cluster_count_for_update(cluster_id: int) -> int:
-    """Lock a cluster and read its chip count (all that can change on it); plain
-    SQL, once per sell."""
+    """Lock a cluster and read its chip count (all that can change on it)."""
+    return reads_together(cluster_count_read(cluster_id))[0]
+
+
+def cluster_count_read(cluster_id: int) -> Read:
+    """`cluster_count_for_update` as a read that can go with others; plain SQL, once
+    per sell."""
     sql = f"SELECT count FROM {Cluster._meta.db_table} WHERE id = %s"  # noqa: S608
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [cluster_id])
-        row = cursor.fetchone()
-    if row is None:  # deleted after the order named it
-        message = f"There is no cluster {cluster_id}."
-        raise InvalidOrder(message, fields={"cluster": [message]})
-    return row[0]
+
+    def parse(rows: list) -> int:
+        if not rows:  # deleted after the order named it
+            message = f"There is no cluster {cluster_id}."
+            raise InvalidOrder(message, fields={"cluster": [message]})
+        return rows[0][0]
+
+    return Read(sql, [cluster_id], parse)

@@ -282,7 +282,7 @@ def reads_together(*reads: Read) -> list:
     one round trip (statements run in order: a lock the first takes is held when the
     next runs); elsewhere one by one."""
     conn = connections[DEFAULT_DB_ALIAS]
-    if len(reads) == 1 or not _together(conn):
+    if len(reads) < 2 or not _together(conn):
         return [_read(conn, read) for read in reads]
     with conn.cursor() as cursor:
         cursor.execute(
@@ -311,15 +311,14 @@ def model_columns(model: type[Model]) -> str:
     return ", ".join(quote(f.column) for f in model._meta.concrete_fields)
 
 
-def models_from_rows[M: Model](model: type[M], rows: list) -> list[M]:
-    """Saved instances from rows of `SELECT model_columns(model)`, the backend's and
-    the fields' converters applied, as a queryset would build them."""
+def values_from_rows(rows: list, fields: Sequence[Field]) -> list[list]:
+    """Rows of a plain SELECT of the columns of `fields` (of any models, in that
+    order) with the backend's and the fields' converters applied, as a queryset
+    would give them."""
     conn = connections[DEFAULT_DB_ALIAS]
-    fields = model._meta.concrete_fields
-    names = [f.attname for f in fields]
     converters = []
     for i, f in enumerate(fields):
-        col = f.get_col(model._meta.db_table)
+        col = f.get_col(f.model._meta.db_table)
         found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
         if found:
             converters.append((i, col, found))
@@ -329,8 +328,20 @@ def models_from_rows[M: Model](model: type[M], rows: list) -> list[M]:
         for i, col, found in converters:
             for convert in found:
                 values[i] = convert(values[i], col, conn)
-        out.append(model.from_db(conn.alias, names, values))
+        out.append(values)
     return out
+
+
+def models_from_rows[M: Model](model: type[M], rows: list) -> list[M]:
+    """Saved instances from rows of `SELECT model_columns(model)`, the backend's and
+    the fields' converters applied, as a queryset would build them."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    return [
+        model.from_db(conn.alias, names, values)
+        for values in values_from_rows(rows, fields)
+    ]
 
 
 def ids_read(model: type[Model], count: int) -> Read:

@@ -17,6 +17,7 @@ from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
+    cluster_count_read,
     instruments_for_update_by_symbol,
     instruments_for_update_read,
     unknown_instrument,
@@ -435,21 +436,25 @@ def _check_capacity(
     order: Order, instrument: Instrument, tally: "_Tally | None" = None
 ) -> None:
     cluster = order.cluster  # chip and region resolved before the lock
-    counts = {} if tally is None else tally.cluster_counts
-    if cluster.pk not in counts:  # resizes take this lock
-        counts[cluster.pk] = cluster_count_for_update(cluster.pk)
-    cluster.count = counts[cluster.pk]
-    factor = capacity.factor_for(cluster=cluster, instrument=instrument)
-    order.committed_chips = committed_chips(order.quantity, factor, instrument.hours)
-    known = pending = None
-    if tally is not None:
+    if tally is None:
+        cluster.count = cluster_count_for_update(cluster.pk)  # resizes take this lock
+        known = pending = None
+    else:  # the lock and what the cluster commits: once per batch, one round trip
         start, end = instrument.delivery_start, instrument.delivery_end
         window = (cluster.pk, start, end)
-        if window not in tally.written:
-            tally.written[window] = capacity.commitments(
-                cluster=cluster, start=start, end=end
-            )
-        known, pending = tally.written[window], tally.chips[cluster.pk]
+        counts, written = tally.cluster_counts, tally.written
+        reads = {}
+        if cluster.pk not in counts:
+            reads["count"] = cluster_count_read(cluster.pk)
+        if window not in written:
+            reads["written"] = capacity.commitments_read(cluster.pk, start, end)
+        found = dict(zip(reads, reads_together(*reads.values()), strict=True))
+        counts.setdefault(cluster.pk, found.get("count"))
+        written.setdefault(window, found.get("written"))
+        cluster.count = counts[cluster.pk]
+        known, pending = written[window], tally.chips[cluster.pk]
+    factor = capacity.factor_for(cluster=cluster, instrument=instrument)
+    order.committed_chips = committed_chips(order.quantity, factor, instrument.hours)
     capacity.capacity_check(
         cluster=cluster,
         instrument=instrument,
