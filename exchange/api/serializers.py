@@ -30,6 +30,7 @@ from market.api.fields import (
     StrictRegexField,
 )
 from market.api.schema import ErrorDetailSerializer, SchemaRules
+from market.api.serializers import BulkOutput
 
 EXAMPLE_SYMBOL = "TRAIN-20261201"
 MAX_ID = 10**18 - 1
@@ -350,7 +351,7 @@ class FillOutput(serializers.Serializer):
         return super().to_representation(instance)
 
 
-class OrderOutput(serializers.Serializer):
+class OrderOutput(BulkOutput, serializers.Serializer):
     id = serializers.IntegerField()
     instrument = serializers.CharField(source="instrument.symbol")
     side = serializers.ChoiceField(choices=Order.Side.choices)
