@@ -28,6 +28,9 @@ from tests.bench.scratch_db import database_create, database_drop  # noqa: E402
 def _setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench")
+    # Fills queue a candle fold after commit; no worker runs here, so the queue is
+    # in memory (the demo's filesystem transport needs `make run`'s directories).
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     import django
 
