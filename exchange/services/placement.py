@@ -179,12 +179,17 @@ class _Tally:
 def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
     now = timezone.now()
     new = [e for e in entries if isinstance(e.item, Order)]
-    # One round trip on PostgreSQL: lock, then keys and balances under the lock.
-    locked, ids, available = reads_together(
-        instruments_for_update_read({e.item.instrument_symbol for e in new}),
+    symbols = {e.item.instrument_symbol for e in new}
+    # One round trip on PostgreSQL: the lock, then under it the order keys, the
+    # balances and the events the warm books missed.
+    catch_up = {s: r for s in sorted(symbols) if (r := books.missed_read(s))}
+    locked, ids, available, *missed = reads_together(
+        instruments_for_update_read(symbols),
         ids_read(Order, len(new)),
         _available_read({e.participant.pk for e in new}),
+        *catch_up.values(),
     )
+    missed = dict(zip(catch_up, missed, strict=True))
     ids = iter(ids)
     tally = _Tally(available=available)
     commands: dict[str, Command] = {}
@@ -211,7 +216,7 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
             if command is None:
                 command = commands[instrument.symbol] = Command(
                     instrument=instrument,
-                    book=books.book_checkout(instrument),
+                    book=books.book_checkout(instrument, missed.get(instrument.symbol)),
                     now=now,
                 )
             order.pk = pk

@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange import books
@@ -207,6 +208,25 @@ def test_book_rebuilt_from_database_equals_live_book(instrument):
     assert caught_up is stale  # applied the events it missed, not rebuilt
     assert caught_up.orders() == warm.orders()
     assert caught_up.sequence == instrument.sequence
+    assert_reconciled()
+
+
+@pytest.mark.postgres
+def test_placement_catches_up_with_the_events_read_with_its_lock(instrument):
+    """The events a warm book missed come in the instrument lock's round trip."""
+    buyer, seller = make_buyer(), make_seller()
+    place(seller, instrument, "sell", "5.0", "12.50")
+    stale = copy.deepcopy(books._books[instrument.pk])
+    place(seller, instrument, "sell", "5.0", "12.40")
+    place(buyer, instrument, "buy", "2.0", "14.00")  # fills the better sell, in part
+    books._books[instrument.pk] = stale  # another process placed those two
+    with CaptureQueriesContext(connection) as sent:
+        placed = place(buyer, instrument, "buy", "4.0", "14.00")
+    assert [t.price for t in placed.fills] == [Decimal("12.40"), Decimal("12.50")]
+    assert not [q for q in sent if q["sql"].startswith("SELECT kind, sequence")]
+    instrument.refresh_from_db()
+    rebuilt = books.book_rebuild(instrument)
+    assert books._books[instrument.pk].orders() == rebuilt.orders()
     assert_reconciled()
 
 
