@@ -1,12 +1,13 @@
-"""Group commit: single orders that arrive together on one instrument share one
-transaction.
+"""Group commit: orders (single ones and batches) that arrive together on one
+instrument share one transaction.
 
 Every order on an instrument queues on the instrument's row lock anyway; a server
 thread that finds another thread of its process already placing on the instrument
-leaves its order in the instrument's queue instead of waiting for the lock. When the
-placing thread is done, one of the waiting threads (the leader) takes every order
-queued by then and places them together, in one transaction, through the same code
-as a batch: one instrument lock, one ledger batch, one set of writes. Each order is
+leaves its request (an order, or a batch on that one instrument) in the instrument's
+queue instead of waiting for the lock. When the placing thread is done, one of the
+waiting threads (the leader) takes every request queued by then and places them
+together, in one transaction, through the same code as a batch: one instrument lock,
+one catch-up of the warm book, one ledger batch, one set of writes. Each order is
 still checked and answered on its own, in arrival order.
 
 A thread places at most one group, the one holding its own order, so no request

@@ -73,7 +73,7 @@ def _order_place(*, participant: Participant, request: OrderRequest) -> Placed:
         return replay
     entry = _Entry(participant, request, _order_row(participant, request))
     try:
-        placed = group_commit(request.instrument, entry, _place_group)
+        [placed] = group_commit(request.instrument, [entry], _place_groups)
     except IntegrityError:
         # A concurrent duplicate won the client_order_id: answer as its replay.
         replay = _replay(participant, request)
@@ -90,7 +90,8 @@ def orders_place_batch(
 ) -> list[Placed | DomainError]:
     """Entry point: place orders in the order given, each answered on its own (a
     refusal is returned, not raised), all in one durable transaction that locks each
-    instrument once (see `_place_entries`)."""
+    instrument once (see `_place_entries`). A batch on one instrument is committed
+    with whatever else this process has queued on it by then (group commit)."""
     now = timezone.now()
     entries = []
     for request in requests:
@@ -101,7 +102,10 @@ def orders_place_batch(
         except DomainError as exc:
             item = exc
         entries.append(_Entry(participant, request, item))
-    if any(isinstance(e.item, Order) for e in entries):
+    symbols = {e.item.instrument_symbol for e in entries if isinstance(e.item, Order)}
+    if len(symbols) == 1:
+        outcomes = group_commit(symbols.pop(), entries, _place_groups)
+    elif symbols:
         outcomes = run_durable(_place_entries, entries=entries)
     else:
         outcomes = [e.item for e in entries]  # type: ignore[misc]
@@ -119,8 +123,14 @@ class _Entry:
     item: Order | Placed | DomainError
 
 
-def _place_group(entries: list[_Entry]) -> list[Placed | DomainError]:
-    return run_durable(_place_entries, entries=entries)
+def _place_groups(
+    requests: list[list[_Entry]],
+) -> list[list[Placed | DomainError]]:
+    """Requests (single orders and batches) queued on one instrument, placed together
+    in one durable transaction; each request's outcomes in its own order."""
+    every = [entry for entries in requests for entry in entries]
+    outcomes = iter(run_durable(_place_entries, entries=every))
+    return [[next(outcomes) for _entry in entries] for entries in requests]
 
 
 class _Inexact(Exception):

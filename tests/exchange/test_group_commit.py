@@ -58,14 +58,14 @@ def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypa
     poor = make_buyer(money="1")  # every order of its is refused, alone
     sellers = [make_seller() for _ in range(2)]
     sizes = []
-    real = placement._place_group
+    real = placement._place_groups
 
-    def slow_group(entries):
-        sizes.append(len(entries))
+    def slow_group(requests):
+        sizes.append(sum(len(entries) for entries in requests))
         time.sleep(0.01)
-        return real(entries)
+        return real(requests)
 
-    monkeypatch.setattr(placement, "_place_group", slow_group)
+    monkeypatch.setattr(placement, "_place_groups", slow_group)
     people = [*buyers, poor, *sellers]
 
     def trader(i):
@@ -92,3 +92,55 @@ def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypa
     assert sum(len(p.fills) for _, p in placed) > 0
     assert all(not failures for _name, failures in reconcile())
     assert poor.accounts.get(kind="available").balance == Decimal(1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_and_single_orders_share_transactions(catalogue, monkeypatch):
+    """Batches on one instrument queue and commit with single orders; each batch
+    still gets its own answers, in its own order, refusals included."""
+    from exchange.services.requests import OrderRequest
+
+    instrument = make_instrument()
+    buyer, seller = make_buyer(), make_seller()
+    groups = []
+    real = placement._place_groups
+
+    def slow_group(requests):
+        groups.append([len(entries) for entries in requests])
+        time.sleep(0.01)
+        return real(requests)
+
+    monkeypatch.setattr(placement, "_place_groups", slow_group)
+
+    def request(side, price, **extra):
+        return OrderRequest(
+            instrument=instrument.symbol,
+            side=side,
+            quantity=Decimal("1.0"),
+            price=Decimal(price),
+            **extra,
+        )
+
+    def trader(i):
+        if i % 3 == 2:  # a single sell
+            return place(seller, instrument, "sell", "1.0", "11.90")
+        prices = [f"{11 + i / 100:.2f}", "0.00", f"{10 + i / 100:.2f}"]
+        return placement.orders_place_batch(  # the middle one is refused
+            participant=buyer, requests=[request("buy", p) for p in prices]
+        )
+
+    results = threads_together(9, trader)
+    assert max(len(g) for g in groups) > 1  # requests did share a transaction
+    for i, result in enumerate(results):
+        if i % 3 == 2:
+            assert result.order.side == "sell"
+            continue
+        first, refused, last = result
+        assert [first.order.price, last.order.price] == [
+            Decimal(f"{11 + i / 100:.2f}"),
+            Decimal(f"{10 + i / 100:.2f}"),
+        ]
+        assert refused.code == "validation_error"
+    assert Order.objects.count() == 6 * 2 + 3
+    assert all(not failures for _name, failures in reconcile())
