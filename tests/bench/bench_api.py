@@ -1,7 +1,7 @@
 """The REST API under load: gunicorn (2 workers, as in the Procfile) on PostgreSQL,
 driven by a small asyncio httpx load generator on loopback.
 
-    python -m tests.bench.bench_api [--requests 2000] [--concurrency 16]
+    python -m tests.bench.bench_api [--requests 3000] [--concurrency 16]
 
 Creates a throw-away database seeded by the management commands, starts gunicorn with
 the hidden benchmark endpoint switched on, and measures:
@@ -257,7 +257,7 @@ def _report(results: list[Result], args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per scenario")
+    parser.add_argument("--requests", type=int, default=3000, help="per scenario")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch", type=int, default=20, help="orders per batch")
     parser.add_argument("--rounds", type=int, default=4, help="turns per scenario")
