@@ -195,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "market.api.schema.bodies_required",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChipKindEnum": "market.models.ChipModel.Kind",
         "SideEnum": "exchange.models.Order.Side",

@@ -243,3 +243,19 @@ def _merge(schema: dict, rules: dict) -> None:
             _merge(schema[key], value)
         else:
             schema[key] = value
+
+
+# Operations whose body may leave every field out but may not be missing: an amend
+# names a price or a quantity (its `schema_rules`), and without a body it is a 400.
+BODY_REQUIRED = {"orders_partial_update"}
+
+
+def bodies_required(result, generator, request, public):
+    """Postprocessing hook: drf-spectacular marks a request body required only when
+    one of its fields is required; mark the ones of BODY_REQUIRED too."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody")
+            if body is not None and operation.get("operationId") in BODY_REQUIRED:
+                body["required"] = True
+    return result

@@ -129,3 +129,18 @@ def test_batch_orders_carry_no_rules(components, instrument, trader):
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == 400
     assert not allows(components, "BatchInputRequest", {"orders": []})
+
+
+def test_an_amend_without_a_body_is_refused_and_its_body_is_required(
+    instrument, trader
+):
+    api = client_for(trader)
+    order = api.post(
+        "/api/v1/orders/", {"instrument": instrument.symbol, **BUY}, format="json"
+    ).json()
+    assert api.patch(f"/api/v1/orders/{order['id']}/").status_code == 400
+    schema = APIClient().get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
+    patch = schema.json()["paths"]["/api/v1/orders/{order_id}/"]["patch"]
+    assert patch["requestBody"]["required"] is True
