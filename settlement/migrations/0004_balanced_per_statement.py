@@ -10,6 +10,8 @@ at its INSERT. The ledger writes each batch's postings in one statement
 (`settlement.ledger.Batch.commit`), so nothing it does is refused.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 PER_STATEMENT = """
@@ -35,28 +37,14 @@ CREATE TRIGGER settlement_posting_balanced
     FOR EACH STATEMENT EXECUTE FUNCTION settlement_entries_balanced();
 """
 
-PER_ROW = """
+# Back to 0002's trigger, as that migration wrote it.
+PER_ROW = (
+    """
 DROP TRIGGER IF EXISTS settlement_posting_balanced ON settlement_posting;
 DROP FUNCTION IF EXISTS settlement_entries_balanced();
-
-CREATE FUNCTION settlement_entry_balanced() RETURNS trigger AS $$
-DECLARE total numeric;
-BEGIN
-    SELECT COALESCE(SUM(amount), 0) INTO total
-      FROM settlement_posting WHERE entry_id = NEW.entry_id;
-    IF total <> 0 THEN
-        RAISE EXCEPTION 'journal entry %% is unbalanced: postings sum to %%',
-            NEW.entry_id, total USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE CONSTRAINT TRIGGER settlement_posting_balanced
-    AFTER INSERT ON settlement_posting
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION settlement_entry_balanced();
 """
+    + import_module("settlement.migrations.0002_ledger_triggers").BALANCED
+)
 
 
 def forwards(apps, schema_editor):

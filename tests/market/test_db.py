@@ -87,13 +87,20 @@ def test_rows_update_sets_each_row_its_own_values():
     }
 
 
-@pytest.mark.postgres
-def test_writes_together_go_in_one_round_trip_before_a_read():
-    participant = ParticipantFactory()
-    account = Account.objects.create(
-        kind=Account.Kind.AVAILABLE, participant=participant
+# A write whose result nobody reads back.
+ADD_TO_BALANCE = "UPDATE settlement_account SET balance = balance + %s WHERE id = %s"
+
+
+@pytest.fixture
+def account():
+    return Account.objects.create(
+        kind=Account.Kind.AVAILABLE, participant=ParticipantFactory()
     )
-    update = "UPDATE settlement_account SET balance = balance + %s WHERE id = %s"
+
+
+@pytest.mark.postgres
+def test_writes_together_go_in_one_round_trip_before_a_read(account):
+    update = ADD_TO_BALANCE
     with CaptureQueriesContext(connection) as sent, writes_together():
         execute_later(update, [Decimal(2), account.pk])
         execute_later(update, [Decimal(3), account.pk])
@@ -107,12 +114,8 @@ def test_writes_together_go_in_one_round_trip_before_a_read():
 
 
 @pytest.mark.postgres
-def test_a_held_back_write_fails_inside_the_block():
-    participant = ParticipantFactory()
-    account = Account.objects.create(
-        kind=Account.Kind.AVAILABLE, participant=participant
-    )
-    update = "UPDATE settlement_account SET balance = balance + %s WHERE id = %s"
+def test_a_held_back_write_fails_inside_the_block(account):
+    update = ADD_TO_BALANCE
     reached_the_end = []
 
     def write():
