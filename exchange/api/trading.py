@@ -74,8 +74,10 @@ def orders_with_fills(pairs: list[tuple[Order, list[Trade]]]) -> list[dict]:
         for trade in fills:
             trade.instrument = order.instrument  # one symbol for all: no query
     orders = [ORDER_OUTPUT.to_representation(order) for order, _ in pairs]
-    context = {"participant_id": pairs[0][0].participant_id}
     every_fill = [trade for _, fills in pairs for trade in fills]
+    if not every_fill:  # resting orders: no list serializer to build
+        return [data | {"fills": []} for data in orders]
+    context = {"participant_id": pairs[0][0].participant_id}
     fills = iter(s.FillOutput(every_fill, many=True, context=context).data)
     return [
         data | {"fills": [next(fills) for _ in own]}
