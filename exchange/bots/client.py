@@ -6,6 +6,7 @@ Only httpx and the standard library: a bot is what any client of the API could b
 import argparse
 import logging
 import random
+import re
 import time
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -54,7 +55,7 @@ class Client:
                 ):
                     raise ApiError(response)
                 retry_after = response.headers.get("Retry-After")
-                if retry_after and retry_after.isdigit():
+                if retry_after and re.fullmatch(r"[0-9]+", retry_after):
                     delay = max(delay, float(retry_after))
             time.sleep(delay * random.uniform(1, 1.5))  # noqa: S311
             delay = min(delay * 2, 10)

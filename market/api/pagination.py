@@ -14,7 +14,8 @@ def bounded_int(request, name: str, *, default: int, low: int, high: int) -> int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() takes "³", which int() refuses (a 500).
+    if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
         raise ValidationError({name: [f"Must be an integer from {low} to {high}."]})
     return int(raw)
 

@@ -122,7 +122,11 @@ def test_surcharges_rows(api):
     }
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "limit=abc"])
+@pytest.mark.parametrize(
+    "query",
+    # "³" and "٣" are digits to str.isdigit(), not to int(): schemathesis found a 500
+    ["limit=0", "limit=501", "offset=-1", "limit=abc", "limit=%C2%B3", "offset=%D9%A3"],
+)
 def test_pagination_bounds_are_400(api, query):
     assert api.get(f"/api/v1/regions/?{query}").status_code == 400
 
