@@ -30,7 +30,7 @@ from market.api.fields import (
     StrictRegexField,
 )
 from market.api.schema import ErrorDetailSerializer, SchemaRules
-from market.api.serializers import BulkOutput
+from market.api.serializers import BulkOutput, ShallowFields
 
 EXAMPLE_SYMBOL = "TRAIN-20261201"
 MAX_ID = 10**18 - 1
@@ -192,7 +192,7 @@ class ConstraintsInput(serializers.Serializer):
         )
     ]
 )
-class OrderInput(SchemaRules, serializers.Serializer):
+class OrderInput(ShallowFields, SchemaRules, serializers.Serializer):
     schema_rules = ORDER_RULES
 
     instrument = CodeField(example=EXAMPLE_SYMBOL)

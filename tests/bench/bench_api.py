@@ -44,7 +44,6 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 SYMBOL = "BENCH-API"
 TRADERS = 8  # buyers and as many sellers, each with its own key
-GUNICORN_ARGS = ["--workers", "2", "--threads", "4", "--log-level", "warning"]
 
 
 @dataclass
@@ -248,7 +247,7 @@ def _report(results: list[Result], args) -> None:
             f"{rate / base.rps:.2f} |"
         )
     print(
-        f"\n{os.cpu_count()} cores; gunicorn 2 workers x 4 threads; "
+        f"\n{os.cpu_count()} cores; gunicorn 2 workers x {args.threads} threads; "
         f"{args.concurrency} concurrent connections; one instrument; scenarios in "
         f"{args.rounds} interleaved rounds. Ratio: orders/s (requests/s for the "
         "baseline) over the baseline's requests/s."
@@ -261,6 +260,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch", type=int, default=20, help="orders per batch")
     parser.add_argument("--rounds", type=int, default=4, help="turns per scenario")
+    parser.add_argument("--threads", type=int, default=8, help="per gunicorn worker")
     parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     name, port = f"yiwang_bench_api_{os.getpid()}", _free_port()
@@ -284,7 +284,14 @@ def main() -> None:
     try:
         keys = _seed(env)
         server = subprocess.Popen(
-            [GUNICORN, "config.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS],
+            [
+                GUNICORN,
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                *("--workers", "2", "--threads", str(args.threads)),
+                *("--log-level", "warning"),
+            ],
             cwd=ROOT,
             env=env,
             start_new_session=True,
