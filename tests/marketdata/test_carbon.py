@@ -8,13 +8,17 @@ from decimal import Decimal
 import pytest
 
 from exchange.marketdata.carbon import (
+    CARBON_FIELDS,
     buyer_carbon_total,
+    carbon_rows,
     fill_kg,
     kg_per_scu_h,
     trades_carbon_kg,
+    with_carbon_inputs,
 )
 from exchange.marketdata.fold import candles_fold
 from exchange.marketdata.models import TradeCarbon
+from exchange.models import Trade
 from market.models import ConversionFactor, Region
 from settlement.services import delivery_report
 from tests.apiclient import client_for
@@ -124,3 +128,36 @@ def test_chip_without_a_tdp_has_unknown_carbon_never_zero():
     assert (total.kg, total.trades, total.unknown) == (Decimal("0.000"), 1, 1)
     candles_fold(instrument_id=market.instrument.pk)
     assert TradeCarbon.objects.get(trade=trade).kg_per_scu_h is None
+
+
+def test_fills_carbon_in_plain_sql_is_the_querysets():
+    """`trades_carbon_kg` (plain SQL, for every order answer) reads what the
+    queryset of `with_carbon_inputs` reads: a delivered and folded trade, one folded
+    before a catalogue edit, one neither, and one on a chip without a TDP."""
+    instrument = make_instrument()
+    seller = make_seller("CLU-GUIAN", "nvidia-h100-sxm-80gb")
+    buyer = make_buyer("CITY-SH")
+    place(seller, instrument, "sell", "30.0", "12.00")
+    delivered = place(buyer, instrument, "buy", "10.0", "13.00").fills[0]
+    folded = place(buyer, instrument, "buy", "5.0", "13.00").fills[0]
+    delivery_report(
+        participant=seller,
+        trade_id=delivered.pk,
+        delivered=Decimal("4.0"),
+        now=instrument.delivery_start + timedelta(hours=1),
+    )
+    candles_fold(instrument_id=instrument.pk)
+    Region.objects.filter(code="CLU-GUIAN").update(pue=Decimal("2.00"))
+    fresh = place(buyer, instrument, "buy", "2.0", "13.00").fills[0]
+    [unknown] = Market(chip="huawei-ascend-910b3").trades([(0, "12.00", "5.0")])
+    ids = [delivered.pk, folded.pk, fresh.pk, unknown.pk]
+    queryset = with_carbon_inputs(Trade.objects.filter(pk__in=ids))
+    expected = {
+        r.trade_id: r.kg for r in carbon_rows(queryset.values_list(*CARBON_FIELDS))
+    }
+    assert trades_carbon_kg(ids) == expected
+    assert set(expected) == set(ids)
+    assert expected[unknown.pk] is None
+    # 4.0 delivered of 10.0; the fresh trade's footprint follows the edited PUE.
+    per_scu_h = {pk: expected[pk] / q for pk, q in [(folded.pk, 5), (fresh.pk, 2)]}
+    assert per_scu_h[fresh.pk] > per_scu_h[folded.pk]
