@@ -103,12 +103,7 @@ def test_delivered_quantity_replaces_the_trade_quantity_once_reported():
     buyer = make_buyer("CITY-SH")
     place(seller, instrument, "sell", "10.0", "12.00")
     trade = place(buyer, instrument, "buy", "10.0", "13.00").fills[0]
-    delivery_report(
-        participant=seller,
-        trade_id=trade.pk,
-        delivered=Decimal("4.0"),
-        now=instrument.delivery_start + timedelta(hours=1),
-    )
+    _deliver(seller, trade, "4.0")
     # 4.0 x 0.272784 = 1.091136
     assert trades_carbon_kg([trade.pk]) == {trade.pk: Decimal("1.091")}
     total = buyer_carbon_total(participant=buyer)
@@ -117,6 +112,16 @@ def test_delivered_quantity_replaces_the_trade_quantity_once_reported():
         Decimal("4.0"),
         1,
         0,
+    )
+
+
+def _deliver(seller, trade, quantity: str) -> None:
+    """The seller reports `quantity` delivered, an hour into the delivery window."""
+    delivery_report(
+        participant=seller,
+        trade_id=trade.pk,
+        delivered=Decimal(quantity),
+        now=trade.instrument.delivery_start + timedelta(hours=1),
     )
 
 
@@ -140,12 +145,7 @@ def test_fills_carbon_in_plain_sql_is_the_querysets():
     place(seller, instrument, "sell", "30.0", "12.00")
     delivered = place(buyer, instrument, "buy", "10.0", "13.00").fills[0]
     folded = place(buyer, instrument, "buy", "5.0", "13.00").fills[0]
-    delivery_report(
-        participant=seller,
-        trade_id=delivered.pk,
-        delivered=Decimal("4.0"),
-        now=instrument.delivery_start + timedelta(hours=1),
-    )
+    _deliver(seller, delivered, "4.0")
     candles_fold(instrument_id=instrument.pk)
     Region.objects.filter(code="CLU-GUIAN").update(pue=Decimal("2.00"))
     fresh = place(buyer, instrument, "buy", "2.0", "13.00").fills[0]
