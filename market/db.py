@@ -259,10 +259,12 @@ def _flush(conn) -> None:
         return
     _queue.statements = []  # emptied first: the call below meets `_flush_first`
     with conn.cursor() as cursor:
-        cursor.execute(
-            ";\n".join(sql for sql, _params in statements),
-            [value for _sql, params in statements for value in params],
-        )
+        # Each statement is composed on its own and the texts go joined, without
+        # parameters: psycopg keeps how it splits a statement of up to 4096
+        # characters and 50 parameters, not the longer text of a command's writes,
+        # which it split again on every flush (5% of a single order's instructions).
+        compose = cursor.cursor.mogrify
+        cursor.execute(";\n".join(compose(sql, params) for sql, params in statements))
 
 
 # --- reads sent together ----------------------------------------------------------
