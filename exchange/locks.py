@@ -66,8 +66,25 @@ def cluster_count_read(cluster_id: int) -> Read:
 
     def parse(rows: list) -> int:
         if not rows:  # deleted after the order named it
-            message = f"There is no cluster {cluster_id}."
-            raise InvalidOrder(message, fields={"cluster": [message]})
+            raise missing_cluster(cluster_id)
         return rows[0][0]
 
     return Read(sql, [cluster_id], parse)
+
+
+def missing_cluster(cluster_id: int) -> InvalidOrder:
+    message = f"There is no cluster {cluster_id}."
+    return InvalidOrder(message, fields={"cluster": [message]})
+
+
+def clusters_count_read(cluster_ids: set[int]) -> Read:
+    """Lock clusters, in primary-key order, and read their chip counts, as a read
+    that can go with others: {cluster id: count}; a deleted cluster is missing."""
+    marks = ", ".join(["%s"] * len(cluster_ids))
+    sql = (
+        f"SELECT id, count FROM {Cluster._meta.db_table} "  # noqa: S608
+        f"WHERE id IN ({marks}) ORDER BY id"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return Read(sql, sorted(cluster_ids), dict)

@@ -119,6 +119,40 @@ def commitments_read(cluster_id: int, start: datetime, end: datetime) -> Read:
     )
 
 
+def commitments_by_symbol_read(cluster_ids: set[int], symbols: set[str]) -> Read:
+    """`commitments_read` for every pair of these clusters and instruments, each
+    instrument's window read from its row in the same statement (so it can go in
+    the round trip that locks the instruments): {(cluster id, symbol): [...]}, a
+    pair with nothing committed missing."""
+    kept, inst = ClusterCommitment._meta, Instrument._meta
+    fields = [
+        kept.get_field("cluster"),
+        inst.get_field("symbol"),
+        kept.get_field("chips"),
+        inst.get_field("delivery_start"),
+        inst.get_field("delivery_end"),
+    ]
+    clusters, names = (
+        ", ".join(["%s"] * len(cluster_ids)),
+        ", ".join(["%s"] * len(symbols)),
+    )
+    sql = (
+        f"SELECT c.cluster_id, w.symbol, c.chips, i.delivery_start, i.delivery_end "  # noqa: S608
+        f"FROM {kept.db_table} c JOIN {inst.db_table} i ON i.id = c.instrument_id "
+        f"JOIN {inst.db_table} w ON w.symbol IN ({names}) "
+        "AND i.delivery_start < w.delivery_end AND i.delivery_end > w.delivery_start "
+        f"WHERE c.cluster_id IN ({clusters}) AND c.chips > 0"
+    )
+
+    def parse(rows: list) -> dict[tuple[int, str], list[Commitment]]:
+        out: dict[tuple[int, str], list[Commitment]] = {}
+        for cluster_id, symbol, *commitment in values_from_rows(rows, fields):
+            out.setdefault((cluster_id, symbol), []).append(tuple(commitment))
+        return out
+
+    return Read(sql, [*sorted(symbols), *sorted(cluster_ids)], parse)
+
+
 def capacity_check(
     *,
     cluster: Cluster,

@@ -17,9 +17,10 @@ from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
-    cluster_count_read,
+    clusters_count_read,
     instruments_for_update_by_symbol,
     instruments_for_update_read,
+    missing_cluster,
     unknown_instrument,
 )
 from exchange.models import Instrument, Order, Trade
@@ -176,10 +177,13 @@ class _Tally:
 
     available: dict[int, Decimal]  # participant id -> available balance
     set_aside: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # What the database showed under the clusters' locks, read with the instruments':
+    # cluster id -> its chip count (a deleted cluster is missing), and
+    # (cluster id, instrument symbol) -> what the cluster commits in that window.
     cluster_counts: dict[int, int] = field(default_factory=dict)
-    # (cluster id, window start, window end) -> what the database showed, read once
-    # under the cluster's lock
-    written: dict[tuple, list[capacity.Commitment]] = field(default_factory=dict)
+    written: dict[tuple[int, str], list[capacity.Commitment]] = field(
+        default_factory=dict
+    )
     # cluster id -> what this batch's sells commit
     chips: dict[int, list[capacity.Commitment]] = field(
         default_factory=lambda: defaultdict(list)
@@ -192,16 +196,29 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
     symbols = {e.item.instrument_symbol for e in new}
     # One round trip on PostgreSQL: the lock, then under it the order keys, the
     # balances and the events the warm books missed.
+    # The sells' clusters are locked after the instruments, in key order, with what
+    # they already commit in each instrument's window.
+    clusters = {e.item.cluster_id for e in new if e.item.side == Order.Side.SELL}
+    capacity_reads = (
+        [
+            clusters_count_read(clusters),
+            capacity.commitments_by_symbol_read(clusters, symbols),
+        ]
+        if clusters
+        else []
+    )
     catch_up = {s: r for s in sorted(symbols) if (r := books.missed_read(s))}
-    locked, ids, available, *missed = reads_together(
+    locked, ids, available, *rest = reads_together(
         instruments_for_update_read(symbols),
         ids_read(Order, len(new)),
         _available_read({e.participant.pk for e in new}),
+        *capacity_reads,
         *catch_up.values(),
     )
-    missed = dict(zip(catch_up, missed, strict=True))
+    counts, written = (rest.pop(0), rest.pop(0)) if clusters else ({}, {})
+    missed = dict(zip(catch_up, rest, strict=True))
     ids = iter(ids)
-    tally = _Tally(available=available)
+    tally = _Tally(available=available, cluster_counts=counts, written=written)
     commands: dict[str, Command] = {}
     # instrument -> (position in `out`, order, whose, its events), in placing order
     placed: dict[str, list] = defaultdict(list)
@@ -454,20 +471,12 @@ def _check_capacity(
     if tally is None:
         cluster.count = cluster_count_for_update(cluster.pk)  # resizes take this lock
         known = pending = None
-    else:  # the lock and what the cluster commits: once per batch, one round trip
-        start, end = instrument.delivery_start, instrument.delivery_end
-        window = (cluster.pk, start, end)
-        counts, written = tally.cluster_counts, tally.written
-        reads = {}
-        if cluster.pk not in counts:
-            reads["count"] = cluster_count_read(cluster.pk)
-        if window not in written:
-            reads["written"] = capacity.commitments_read(cluster.pk, start, end)
-        found = dict(zip(reads, reads_together(*reads.values()), strict=True))
-        counts.setdefault(cluster.pk, found.get("count"))
-        written.setdefault(window, found.get("written"))
-        cluster.count = counts[cluster.pk]
-        known, pending = written[window], tally.chips[cluster.pk]
+    else:  # locked and read with the instruments (`_place_bulk`)
+        if cluster.pk not in tally.cluster_counts:
+            raise missing_cluster(cluster.pk)
+        cluster.count = tally.cluster_counts[cluster.pk]
+        known = tally.written.get((cluster.pk, instrument.symbol), [])
+        pending = tally.chips[cluster.pk]
     factor = capacity.factor_for(cluster=cluster, instrument=instrument)
     order.committed_chips = committed_chips(order.quantity, factor, instrument.hours)
     capacity.capacity_check(

@@ -128,6 +128,44 @@ def test_sell_beyond_cluster_capacity_is_refused(instrument):
         place(seller, instrument, "sell", "5.0", "12.00")
 
 
+def test_capacity_counts_sells_on_overlapping_windows_only(instrument):
+    """A cluster's chips are committed per instant across instruments: a sell on a
+    window that overlaps one it has filled does not fit, the same sell on a window
+    after it does, alone and within one batch over two instruments."""
+    from datetime import timedelta
+
+    from exchange.services.placement import orders_place_batch
+    from exchange.services.requests import OrderRequest
+
+    start = instrument.delivery_start
+    overlapping = make_instrument(start=start + timedelta(hours=12), symbol="T-NOON")
+    later = make_instrument(start=start + timedelta(days=1))
+    seller = make_seller(count=1)  # about 22.2 SCU-h of train per 24 h
+    place(seller, instrument, "sell", "20.0", "12.00")
+    with pytest.raises(InsufficientCapacity, match="chips"):
+        place(seller, overlapping, "sell", "5.0", "12.00")
+    assert place(seller, later, "sell", "5.0", "12.00").created
+
+    def sell(inst, quantity):
+        return OrderRequest(
+            instrument=inst.symbol,
+            side="sell",
+            quantity=Decimal(quantity),
+            price=Decimal("12.00"),
+            cluster=seller.cluster.pk,
+        )
+
+    outcomes = orders_place_batch(
+        participant=seller,
+        requests=[sell(later, "15.0"), sell(overlapping, "3.0"), sell(later, "5.0")],
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "Placed",
+        "InsufficientCapacity",
+        "InsufficientCapacity",
+    ]
+
+
 def test_price_band_and_grid(instrument, buyer, seller):
     with pytest.raises(PriceOutOfBand):
         place(seller, instrument, "sell", "1.0", "14.41")  # hi = 12 x 1.2 = 14.40
