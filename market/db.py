@@ -281,21 +281,24 @@ class Read:
 def reads_together(*reads: Read) -> list:
     """What each read makes of its rows, in order. On PostgreSQL the SELECTs go in
     one round trip (statements run in order: a lock the first takes is held when the
-    next runs); elsewhere one by one."""
+    next runs); elsewhere one by one. A read without `sql` reads by itself, after
+    the others."""
     conn = connections[DEFAULT_DB_ALIAS]
-    if len(reads) < 2 or not _together(conn):
+    sent = [read for read in reads if read.sql is not None]
+    if len(sent) < 2 or not _together(conn):
         return [_read(conn, read) for read in reads]
     with conn.cursor() as cursor:
         cursor.execute(
-            ";\n".join(read.sql for read in reads),
-            [value for read in reads for value in read.params],
+            ";\n".join(read.sql for read in sent),
+            [value for read in sent for value in read.params],
         )
-        out = []
-        for i, read in enumerate(reads):
+        parsed = []
+        for i, read in enumerate(sent):
             if i and not cursor.nextset():
                 raise RuntimeError("a read got no result")
-            out.append(read.parse(cursor.fetchall()))
-    return out
+            parsed.append(read.parse(cursor.fetchall()))
+    results = iter(parsed)
+    return [next(results) if r.sql is not None else r.parse(None) for r in reads]
 
 
 def _read(conn, read: Read):

@@ -5,7 +5,11 @@ A caller (inside its own transaction) adds balanced entries and hold changes to 
 ordered by primary key (so two batches can never deadlock on accounts), replays the
 entries in order on the locked balances (an entry that would take a participant account
 below zero raises InsufficientFunds and nothing is written), then writes entries,
-postings, balances and holds.
+postings, balances and holds. A caller that read the accounts earlier in its
+transaction (order placement, under the instrument's lock) may pass them as a snapshot:
+the replay then checks the snapshot, the same lock goes in the writes' round trip, and
+balances move by their postings' sums, the database's CHECK refusing an overdraft that
+a concurrent transaction made possible (see `Batch.commit`).
 
 Invariants kept: each entry sums to zero; balances change only with their postings, in
 the same transaction; postings are only ever inserted; an entry whose idempotency key
@@ -19,7 +23,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from market.db import Read, ids_read, reads_together, rows_insert, rows_update, unsaved
+from market.db import (
+    Read,
+    execute_later,
+    ids_read,
+    reads_together,
+    rows_insert,
+    rows_update,
+    unsaved,
+)
 from settlement.exceptions import (
     HoldAlreadyResolved,
     InsufficientFunds,
@@ -61,6 +73,11 @@ class Batch:
     check_existing: bool = True
     entries: list[PlannedEntry] = field(default_factory=list)
     holds: dict[tuple[str, str], Hold] = field(default_factory=dict)
+    # Accounts the caller read earlier in its transaction without locking them (a
+    # snapshot), and journal entry keys it reserved (taken from the front, so that
+    # batches may share the list): see `commit`.
+    snapshot: dict[AccountKey, Account] = field(default_factory=dict)
+    entry_ids: list[int] = field(default_factory=list)
     _released: set[tuple[str, str]] = field(default_factory=set)
     _absent: set[tuple[str, str]] = field(default_factory=set)
 
@@ -251,7 +268,14 @@ class Batch:
 
     # --- posting -------------------------------------------------------------------
     def commit(self) -> list[JournalEntry]:
-        """Lock, check, write. Raises InsufficientFunds with nothing written."""
+        """Lock, check, write. Raises InsufficientFunds with nothing written.
+
+        When the caller's snapshot holds every account the entries touch (on
+        PostgreSQL), the funds are checked against it, and the accounts' lock goes
+        with the writes, in the same key order, instead of a round trip of its own:
+        the balances then move by their postings' sums, and the database's CHECK
+        refuses one that the snapshot allowed but a concurrent transaction has
+        since drawn below zero (`snapshot_overdrawn`: the caller runs again)."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("Batch.commit() runs inside the caller's transaction")
         done: set[str] = set()
@@ -262,13 +286,28 @@ class Batch:
                 ).values_list("idempotency_key", flat=True)
             )
         entries = [e for e in self.entries if e.key not in done]
-        # The accounts' lock and the entries' keys: one round trip on PostgreSQL.
-        accounts, entry_ids = accounts_for_update(
-            {a for e in entries for a, _ in e.lines},
-            ids_read(JournalEntry, len(entries)),
-        )
-        self._replay(entries, accounts)
-        written = self._write(entries, accounts, entry_ids)
+        keys = {a for e in entries for a, _ in e.lines}
+        # Reserved keys are taken from the front: commands may share one list.
+        more = len(entries) - len(self.entry_ids)
+        reserved = self.entry_ids[: len(entries)]
+        del self.entry_ids[: len(entries)]
+        if (
+            keys
+            and keys <= self.snapshot.keys()
+            and more <= 0
+            and connection.vendor == "postgresql"
+        ):
+            accounts = {key: self.snapshot[key] for key in keys}
+            self._replay(entries, accounts)
+            _lock_later(accounts.values())
+            written = self._write(entries, accounts, reserved, moved=True)
+        else:
+            # The accounts' lock and the entries' keys: one round trip on PostgreSQL.
+            accounts, entry_ids = accounts_for_update(
+                keys, ids_read(JournalEntry, max(more, 0))
+            )
+            self._replay(entries, accounts)
+            written = self._write(entries, accounts, reserved + entry_ids)
         self._write_holds()
         self.entries.clear()
         return written
@@ -296,7 +335,12 @@ class Batch:
         entries: list[PlannedEntry],
         accounts: dict[AccountKey, Account],
         ids: list[int],
+        *,
+        moved: bool = False,
     ) -> list[JournalEntry]:
+        """Entries, postings and balances: the balances as replayed on locked
+        accounts, or `moved` by their postings' sums (accounts locked by the same
+        round trip, read before it)."""
         if not entries:
             return []
         rows = [
@@ -321,8 +365,16 @@ class Batch:
                 for key, amount in e.lines
             ]
         )
-        touched = {key for e in entries for key, _ in e.lines}
-        rows_update([accounts[key] for key in touched], ["balance"])
+        if moved:
+            sums: dict[int, Decimal] = {}
+            for e in entries:
+                for key, amount in e.lines:
+                    pk = accounts[key].pk
+                    sums[pk] = sums.get(pk, ZERO) + amount
+            _move_later(sums)
+        else:
+            touched = {key for e in entries for key, _ in e.lines}
+            rows_update([accounts[key] for key in touched], ["balance"])
         return rows
 
     def _write_holds(self) -> None:
@@ -353,6 +405,65 @@ class Batch:
         self.holds.clear()
         self._released.clear()
         self._absent.clear()
+
+
+def accounts_read(participant_ids: set[int]) -> Read:
+    """The participants' own accounts (available, held, bond) that exist, read
+    without a lock, as a read that can go with others: a snapshot for
+    `Batch.snapshot`."""
+    marks = ", ".join(["%s"] * len(participant_ids))
+    kinds = ", ".join(["%s"] * len(Account.PARTICIPANT_KINDS))
+    columns = ["id", "kind", "participant_id", "instrument", "balance"]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {Account._meta.db_table} "  # noqa: S608
+        f"WHERE participant_id IN ({marks}) AND kind IN ({kinds})"
+    )
+    return Read(
+        sql,
+        [*sorted(participant_ids), *Account.PARTICIPANT_KINDS],
+        lambda rows: _accounts_from_rows(columns, rows),
+    )
+
+
+def _accounts_from_rows(columns: list[str], rows: list) -> dict[AccountKey, Account]:
+    db = connection.alias
+    accounts = [
+        Account.from_db(db, columns, (*row[:4], decimal_from_db(row[4])))
+        for row in rows
+    ]
+    return {(a.kind, a.participant_id, a.instrument): a for a in accounts}
+
+
+def _lock_later(accounts) -> None:
+    """Lock accounts in key order with the writes held back after it."""
+    ids = sorted(a.pk for a in accounts)
+    table = Account._meta.db_table
+    execute_later(
+        f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # noqa: S608
+        [ids],
+    )
+
+
+def _move_later(sums: dict[int, Decimal]) -> None:
+    """Move locked accounts' balances by these sums (account id -> sum)."""
+    table = Account._meta.db_table
+    ids = list(sums)
+    execute_later(
+        f"UPDATE {table} AS t SET balance = t.balance + v.delta "  # noqa: S608
+        "FROM unnest(%s::bigint[], %s::numeric[]) AS v (id, delta) WHERE t.id = v.id",
+        [ids, [sums[pk] for pk in ids]],
+    )
+
+
+OVERDRAFT_CHECK = "account_balance_non_negative"
+
+
+def snapshot_overdrawn(exc: BaseException) -> bool:
+    """Whether a write failed on the CHECK that keeps participant balances from
+    going below zero: with a snapshot's funds check, a concurrent transaction drew
+    the balance down after the snapshot was read."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == OVERDRAFT_CHECK
 
 
 def accounts_for_update(
@@ -401,15 +512,7 @@ def _lock_read(keys: set[AccountKey]) -> Read:
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
 
-    def parse(rows: list) -> dict[AccountKey, Account]:
-        db = connection.alias
-        locked = [
-            Account.from_db(db, columns, (*row[:4], decimal_from_db(row[4])))
-            for row in rows
-        ]
-        return {(a.kind, a.participant_id, a.instrument): a for a in locked}
-
-    return Read(sql, params, parse)
+    return Read(sql, params, lambda rows: _accounts_from_rows(columns, rows))
 
 
 def decimal_from_db(value) -> Decimal:

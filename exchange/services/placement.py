@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange import books, codec, engine
-from exchange.entry import run_durable
+from exchange.entry import Rerun, run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
@@ -45,8 +45,8 @@ from market.db import Read, ids_read, ids_reserve, reads_together
 from market.exceptions import DomainError
 from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
-from settlement.ledger import decimal_from_db
-from settlement.models import Account
+from settlement.ledger import accounts_read, decimal_from_db, snapshot_overdrawn
+from settlement.models import Account, JournalEntry
 
 
 @dataclass(frozen=True)
@@ -208,16 +208,25 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         else []
     )
     catch_up = {s: r for s in sorted(symbols) if (r := books.missed_read(s))}
-    locked, ids, available, *rest = reads_together(
+    # The participants' accounts are a snapshot for the ledger too (Batch.snapshot),
+    # with a journal entry key per order (a resting order's hold): a group of
+    # resting orders then locks its accounts with its writes.
+    locked, ids, snapshot, entry_ids, *rest = reads_together(
         instruments_for_update_read(symbols),
         ids_read(Order, len(new)),
-        _available_read({e.participant.pk for e in new}),
+        accounts_read({e.participant.pk for e in new}),
+        ids_read(JournalEntry, len(new)),
         *capacity_reads,
         *catch_up.values(),
     )
     counts, written = (rest.pop(0), rest.pop(0)) if clusters else ({}, {})
     missed = dict(zip(catch_up, rest, strict=True))
     ids = iter(ids)
+    available = {
+        pid: account.balance
+        for (kind, pid, _i), account in snapshot.items()
+        if kind == Account.Kind.AVAILABLE
+    }
     tally = _Tally(available=available, cluster_counts=counts, written=written)
     commands: dict[str, Command] = {}
     # instrument -> (position in `out`, order, whose, its events), in placing order
@@ -246,6 +255,7 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
                     book=books.book_checkout(instrument, missed.get(instrument.symbol)),
                     now=now,
                 )
+                command.batch.snapshot, command.batch.entry_ids = snapshot, entry_ids
             order.pk = pk
             _prepare_row(order, instrument)
             events = command.book.place(
@@ -288,6 +298,8 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
             command.finish()
     except (InsufficientFunds, IntegrityError) as exc:
         if len(new) == 1:
+            if snapshot_overdrawn(exc):  # funds taken since the snapshot: again
+                raise Rerun from exc
             raise
         # Money another transaction took meanwhile, or a client_order_id sent twice
         # (here, or concurrently): the exact path knows which order to refuse.

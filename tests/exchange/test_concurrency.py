@@ -175,3 +175,117 @@ def test_hold_released_once_when_cancel_fill_and_expiry_race(catalogue):
         ).count()
         assert releases <= 1
     assert not [f for _n, f in reconcile() if f]
+
+
+def _withdraw_before_the_writes(monkeypatch, buyer, amount: str) -> None:
+    """Between the placement's unlocked read of the buyer's accounts (with the
+    instrument's lock) and its writes, another transaction withdraws `amount`,
+    once, and commits."""
+    import threading
+
+    from django.db import close_old_connections, transaction
+
+    from exchange import books
+    from settlement.services import withdrawal_post
+
+    checkout, done = books.book_checkout, []
+
+    def withdraw():
+        try:
+            with transaction.atomic():
+                withdrawal_post(participant=buyer, amount=Decimal(amount), key="w-1")
+        finally:
+            close_old_connections()
+
+    def book_checkout(*args, **kwargs):
+        if not done:
+            done.append(True)
+            thread = threading.Thread(target=withdraw)
+            thread.start()
+            thread.join(timeout=30)
+        return checkout(*args, **kwargs)
+
+    monkeypatch.setattr(books, "book_checkout", book_checkout)
+
+
+def _balances(participant) -> dict[str, Decimal]:
+    from settlement.models import Account
+
+    return dict(
+        Account.objects.filter(participant=participant).values_list("kind", "balance")
+    )
+
+
+def _accounts_locked_alone(queries) -> list[str]:
+    """The statements that locked accounts in a round trip of their own."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT id, kind, participant_id, instrument, balance")
+        and "FOR UPDATE" in q["sql"]
+    ]
+
+
+def test_a_resting_order_locks_its_accounts_with_its_writes(catalogue):
+    """Two round trips in the order's transaction: the instrument's lock with the
+    reads under it, then the accounts' lock with the writes. A crossing order still
+    locks its accounts (the counterparty's, the platform's) before it writes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    instrument = make_instrument()
+    buyer, seller = make_buyer(), make_seller()
+    place(buyer, instrument, "buy", "1.0", "10.00")  # its held account now exists
+    with CaptureQueriesContext(connection) as resting:
+        place(buyer, instrument, "buy", "50.0", "10.00")
+    statements = [
+        q["sql"]
+        for q in resting.captured_queries
+        if q["sql"] not in {"BEGIN", "COMMIT"}
+    ]
+    assert len(statements) == 2
+    assert not _accounts_locked_alone(resting.captured_queries)
+    assert "settlement_account WHERE id = ANY(" in statements[1]
+    with CaptureQueriesContext(connection) as crossing:
+        place(seller, instrument, "sell", "10.0", "10.00")
+    assert _accounts_locked_alone(crossing.captured_queries)
+    assert not [f for _n, f in reconcile() if f]
+
+
+def test_a_withdrawal_after_the_funds_check_is_not_overwritten(catalogue, monkeypatch):
+    """A resting order's funds are checked against balances read without the
+    accounts' lock, which its writes take; the balances then move by the hold, so a
+    withdrawal committed in between still counts."""
+    from settlement.models import Hold
+
+    instrument = make_instrument()
+    buyer = make_buyer(money=1000)
+    place(buyer, instrument, "buy", "1.0", "10.00")  # its held account now exists
+    before = _balances(buyer)
+    _withdraw_before_the_writes(monkeypatch, buyer, "400")
+    placed = place(buyer, instrument, "buy", "50.0", "10.00")
+    hold = Hold.objects.get(reference=f"order:{placed.order.pk}").amount
+    after = _balances(buyer)
+    assert after["available"] == before["available"] - 400 - hold
+    assert after["held"] == before["held"] + hold
+    assert not [f for _n, f in reconcile() if f]
+
+
+def test_funds_withdrawn_after_the_funds_check_refuse_the_order(catalogue, monkeypatch):
+    """When the withdrawal leaves too little, the database refuses the hold and the
+    placement runs again: insufficient_funds with the balance as it now is, and
+    nothing written."""
+    from settlement.exceptions import InsufficientFunds
+
+    instrument = make_instrument()
+    buyer = make_buyer(money=1000)
+    first = place(buyer, instrument, "buy", "1.0", "10.00").order
+    before = _balances(buyer)
+    _withdraw_before_the_writes(monkeypatch, buyer, "900")
+    with pytest.raises(InsufficientFunds) as refused:
+        place(buyer, instrument, "buy", "50.0", "10.00")
+    after = _balances(buyer)
+    assert after == before | {"available": before["available"] - 900}
+    assert f"{after['available']} CNY is available" in str(refused.value)
+    assert list(Order.objects.filter(participant=buyer)) == [first]
+    assert not [f for _n, f in reconcile() if f]
