@@ -315,7 +315,9 @@ class FillListOutput(serializers.ListSerializer):
         return super().to_representation(trades)
 
 
-class FillOutput(serializers.Serializer):
+class FillOutput(BulkOutput, serializers.Serializer):
+    bulk_items = True  # a Trade is rendered from its participant's view, a dict
+
     trade_id = serializers.IntegerField()
     order_id = serializers.IntegerField()
     instrument = serializers.CharField()

@@ -9,6 +9,7 @@ newer trades on the fly, and beat's sweep folds whatever an enqueued fold missed
 """
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -63,16 +64,18 @@ def batch_observed(requests: list, outcomes: list) -> None:
     per instrument (the latency histogram is of single placements: a batch's time is
     not one order's)."""
     fills: dict[int, list[Trade]] = {}
+    counts: Counter[tuple[str, str]] = Counter()  # one increment per label pair
     for request, outcome in zip(requests, outcomes, strict=True):
         side = request.side if request.side in SIDES else "other"
         if isinstance(outcome, DomainError):
-            ORDERS_PLACED.labels(side, outcome.code).inc()
+            counts[side, outcome.code] += 1
             continue
-        status = outcome.order.status if outcome.created else "replayed"
-        ORDERS_PLACED.labels(side, status).inc()
+        counts[side, outcome.order.status if outcome.created else "replayed"] += 1
         if outcome.created:
             for trade in outcome.fills:
                 fills.setdefault(trade.instrument_id, []).append(trade)
+    for (side, status), n in counts.items():
+        ORDERS_PLACED.labels(side, status).inc(n)
     for trades in fills.values():
         trades_committed(trades)
 

@@ -201,11 +201,9 @@ class Command:
         buyer_bps = inst.taker_fee_bps if buyer_is_taker else inst.maker_fee_bps
         seller_bps = inst.maker_fee_bps if buyer_is_taker else inst.taker_fee_bps
         all_in = price + surcharge
-        trade = Trade(
-            pk=next(self._trade_ids),
-            instrument=inst,
-            buy_order=buy,
-            sell_order=sell,
+        trade = unsaved(
+            Trade,
+            id=next(self._trade_ids),
             buyer_id=buy.participant_id,
             seller_id=sell.participant_id,
             price=price,
@@ -220,6 +218,7 @@ class Command:
             sequence=event.seq,
             executed_at=self.now,
         )
+        trade.instrument, trade.buy_order, trade.sell_order = inst, buy, sell
         self.trades.append(trade)
         self._obligations.append(
             settlement.fill_record(

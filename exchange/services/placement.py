@@ -41,7 +41,7 @@ from exchange.services.requests import (
     constraints_resolve,
     sell_site,
 )
-from market.db import Read, ids_read, ids_reserve, reads_together
+from market.db import Read, ids_read, ids_reserve, reads_together, unsaved
 from market.exceptions import DomainError
 from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
@@ -448,8 +448,8 @@ def _prepare_row(order: Order, instrument: Instrument) -> None:
 def _order_row(participant: Participant, req: OrderRequest) -> Order:
     """The order's row, unsaved, with its references resolved (no lock needed: a
     cluster's region and chip never change, and neither do regions or stacks)."""
-    order = Order(
-        participant=participant,
+    order = unsaved(  # without Model.__init__: once per order of a batch
+        Order,
         side=req.side,
         type=req.type,
         time_in_force=req.time_in_force,
@@ -461,6 +461,7 @@ def _order_row(participant: Participant, req: OrderRequest) -> Order:
         request_hash=req.digest(),
         expires_at=req.expires_at,
     )
+    order.participant = participant
     if req.side == Order.Side.SELL:
         cluster = sell_site(req, participant)
         order.cluster, order.region, order.stack = (

@@ -3,7 +3,7 @@
 import copy
 import functools
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from rest_framework import serializers
 
@@ -173,15 +173,17 @@ class BulkOutput:
     DRF's per-field machinery around it (a generator of readable fields, a walk of
     the source with its exception handling: most of the time an order took). For
     fields whose source is a dotted path of attributes (or properties, not methods)
-    on an object; a null link on the way gives None where the field allows null, as
-    in DRF."""
+    on an object, or with `bulk_items`, a key of a mapping; a null link on the way
+    gives None where the field allows null, as in DRF."""
+
+    bulk_items = False  # instances are mappings: each field reads its source's key
 
     def to_representation(self, instance):
         out = {}
         for name, get, represent, nullable in self._plan:
             try:
                 value = get(instance)
-            except AttributeError:
+            except (AttributeError, KeyError):
                 if not nullable:
                     raise
                 value = None
@@ -193,7 +195,9 @@ class BulkOutput:
         return [
             (
                 f.field_name,
-                attrgetter(".".join(f.source_attrs)),
+                itemgetter(f.source)
+                if self.bulk_items
+                else attrgetter(".".join(f.source_attrs)),
                 f.to_representation,
                 f.allow_null,
             )

@@ -60,6 +60,7 @@ def test_metrics_count_orders_placed_over_rest_one_by_one_and_in_batches():
     batch = [
         body | {"side": "buy", "price": "13.00"},  # fills
         body | {"side": "buy", "price": "99.00"},  # out of band
+        body | {"side": "buy", "price": "98.00"},  # out of band: counted twice
     ]
     client_for(buyer).post("/api/v1/orders/batch/", {"orders": batch}, "json")
     after = scrape()
@@ -71,7 +72,7 @@ def test_metrics_count_orders_placed_over_rest_one_by_one_and_in_batches():
     assert moved("yiwang_orders_placed_total", side="buy", outcome="filled") == 1
     assert (
         moved("yiwang_orders_placed_total", side="buy", outcome="price_out_of_band")
-        == 1
+        == 2
     )
     assert moved("yiwang_fills_total") == 1
 
