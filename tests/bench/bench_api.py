@@ -17,7 +17,9 @@ the hidden benchmark endpoint switched on, and measures:
 All orders go to one instrument, so they queue on its lock: the worst case. The
 scenarios take turns in rounds (a slice of each per round), so that noise from the
 shared machine falls on all of them alike. Prints a markdown table: requests/s,
-orders/s, p50 and p99 latency, and the ratio of each throughput to the baseline's.
+orders/s, p50 and p99 latency, and the ratio of each throughput to the baseline's;
+and the busy CPU (every process, /proc/stat) per order, with the same ratio of it,
+which a shared machine's neighbours move much less than the rates.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class Result:
     orders: int
     seconds: float
     latencies: list[float]
+    cpu_seconds: float = 0.0  # the machine's busy CPU time while it ran
+
+    @property
+    def cpu_ms(self) -> float:
+        """Busy CPU per order (per request for the baseline), in ms."""
+        return self.cpu_seconds * 1000 / (self.orders or self.requests)
 
     @property
     def rps(self) -> float:
@@ -65,6 +73,18 @@ class Result:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _busy_cpu_seconds() -> float:
+    """The machine's busy CPU time so far, every core (Linux /proc/stat: user, nice,
+    system, irq and softirq; not idle, I/O wait or time stolen by the hypervisor).
+    The machine runs only the benchmark, so this is the CPU its requests cost: a
+    ratio of it does not move with a neighbour's load the way a ratio of rates
+    does."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -236,21 +256,27 @@ def _scenarios(args, keys, clusters) -> dict[str, tuple[list, int]]:
 
 def _report(results: list[Result], args) -> None:
     base = results[0]
-    print("\n| scenario | requests | req/s | orders/s | p50 ms | p99 ms | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| scenario | requests | req/s | orders/s | p50 ms | p99 ms | ratio "
+        "| CPU ms | CPU ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         orders = "" if r is base else f"{r.ops:,.0f}"
         rate = r.rps if r is base else r.ops
         print(
             f"| {r.name} | {r.requests} | {r.rps:,.0f} | {orders} | "
             f"{r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | "
-            f"{rate / base.rps:.2f} |"
+            f"{rate / base.rps:.2f} | {r.cpu_ms:.2f} | {base.cpu_ms / r.cpu_ms:.2f} |"
         )
     print(
         f"\n{os.cpu_count()} cores; gunicorn 2 workers x {args.threads} threads; "
         f"{args.concurrency} concurrent connections; one instrument; scenarios in "
         f"{args.rounds} interleaved rounds. Ratio: orders/s (requests/s for the "
-        "baseline) over the baseline's requests/s."
+        "baseline) over the baseline's requests/s. CPU ms: the machine's busy CPU "
+        "(server, database and load generator) per order (per request for the "
+        "baseline); CPU ratio: the baseline's over the scenario's, the ratio the "
+        "rates would have on a machine with nothing else running."
     )
 
 
@@ -315,7 +341,9 @@ def main() -> None:
                 results, scenarios.values(), strict=True
             ):
                 part = calls[r :: args.rounds]
+                cpu = _busy_cpu_seconds()
                 seconds, latencies = asyncio.run(_load(url, part, args.concurrency))
+                result.cpu_seconds += _busy_cpu_seconds() - cpu
                 result.seconds += seconds
                 result.latencies += latencies
         for result in results:
