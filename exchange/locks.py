@@ -25,18 +25,24 @@ def instruments_for_update_read(symbols: set[str]) -> Read:
     """`instruments_for_update_by_symbol` as a read that can go with others. Plain
     SQL: this runs once per order or batch, and the ORM's compiler cost more than
     the query."""
-    marks = ", ".join(["%s"] * len(symbols))
-    sql = (
-        f"SELECT {model_columns(Instrument)} FROM {Instrument._meta.db_table} "  # noqa: S608
-        f"WHERE symbol IN ({marks}) ORDER BY id"
-    )
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
     return Read(
-        sql,
+        _locking_select(Instrument, model_columns(Instrument), "symbol", len(symbols)),
         sorted(symbols),
         lambda rows: {i.symbol: i for i in models_from_rows(Instrument, rows)},
     )
+
+
+def _locking_select(model, columns: str, key: str, count: int) -> str:
+    """SELECT `columns` of the rows whose `key` is one of `count` values, locked in
+    primary-key order (the order every multi-row lock takes)."""
+    marks = ", ".join(["%s"] * count)
+    sql = (
+        f"SELECT {columns} FROM {model._meta.db_table} "  # noqa: S608
+        f"WHERE {key} IN ({marks}) ORDER BY id"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql
 
 
 def unknown_instrument(symbol: str) -> InvalidOrder:
@@ -80,11 +86,5 @@ def missing_cluster(cluster_id: int) -> InvalidOrder:
 def clusters_count_read(cluster_ids: set[int]) -> Read:
     """Lock clusters, in primary-key order, and read their chip counts, as a read
     that can go with others: {cluster id: count}; a deleted cluster is missing."""
-    marks = ", ".join(["%s"] * len(cluster_ids))
-    sql = (
-        f"SELECT id, count FROM {Cluster._meta.db_table} "  # noqa: S608
-        f"WHERE id IN ({marks}) ORDER BY id"
-    )
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+    sql = _locking_select(Cluster, "id, count", "id", len(cluster_ids))
     return Read(sql, sorted(cluster_ids), dict)
