@@ -235,3 +235,40 @@ def test_every_balance_equals_its_postings(instrument, buyer, seller):
     for account in Account.objects.all():
         total = account.postings.aggregate(s=Sum("amount"))["s"] or 0
         assert account.balance == total, account
+
+
+def test_batch_over_two_instruments_holds_each_order_once(instrument):
+    """Resting orders of one batch on two instruments share the participant's
+    accounts (and, on PostgreSQL, one snapshot of them and one set of reserved
+    journal keys): each order holds its own need, once, and the last one that does
+    not fit is refused."""
+    from exchange.reconcile import reconcile
+    from exchange.services.placement import orders_place_batch
+    from exchange.services.requests import OrderRequest
+
+    other = make_instrument(symbol="T-OTHER")
+    buyer = make_buyer(money=2000)
+    place(buyer, instrument, "buy", "1.0", "10.00")  # every account exists now
+
+    def buy(inst, quantity):
+        return OrderRequest(
+            instrument=inst.symbol,
+            side="buy",
+            quantity=Decimal(quantity),
+            price=Decimal("10.00"),
+        )
+
+    outcomes = orders_place_batch(
+        participant=buyer,
+        requests=[buy(instrument, "80.0"), buy(other, "90.0"), buy(other, "30.0")],
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "Placed",
+        "Placed",
+        "InsufficientFunds",
+    ]
+    holds = {h.reference: h.amount for h in Hold.objects.filter(participant=buyer)}
+    assert len(holds) == 3
+    assert balance(buyer, "held") == sum(holds.values())
+    assert balance(buyer, "available") == 2000 - sum(holds.values())
+    assert not [f for _n, f in reconcile() if f]
