@@ -134,9 +134,6 @@ def test_capacity_counts_sells_on_overlapping_windows_only(instrument):
     after it does, alone and within one batch over two instruments."""
     from datetime import timedelta
 
-    from exchange.services.placement import orders_place_batch
-    from exchange.services.requests import OrderRequest
-
     start = instrument.delivery_start
     overlapping = make_instrument(start=start + timedelta(hours=12), symbol="T-NOON")
     later = make_instrument(start=start + timedelta(days=1))
@@ -146,24 +143,13 @@ def test_capacity_counts_sells_on_overlapping_windows_only(instrument):
         place(seller, overlapping, "sell", "5.0", "12.00")
     assert place(seller, later, "sell", "5.0", "12.00").created
 
-    def sell(inst, quantity):
-        return OrderRequest(
-            instrument=inst.symbol,
-            side="sell",
-            quantity=Decimal(quantity),
-            price=Decimal("12.00"),
-            cluster=seller.cluster.pk,
-        )
-
-    outcomes = orders_place_batch(
-        participant=seller,
-        requests=[sell(later, "15.0"), sell(overlapping, "3.0"), sell(later, "5.0")],
+    outcomes = _batch(
+        seller,
+        ("sell", later, "15.0", "12.00"),
+        ("sell", overlapping, "3.0", "12.00"),
+        ("sell", later, "5.0", "12.00"),
     )
-    assert [type(o).__name__ for o in outcomes] == [
-        "Placed",
-        "InsufficientCapacity",
-        "InsufficientCapacity",
-    ]
+    assert outcomes == ["Placed", "InsufficientCapacity", "InsufficientCapacity"]
 
 
 def test_price_band_and_grid(instrument, buyer, seller):
@@ -243,32 +229,40 @@ def test_batch_over_two_instruments_holds_each_order_once(instrument):
     journal keys): each order holds its own need, once, and the last one that does
     not fit is refused."""
     from exchange.reconcile import reconcile
-    from exchange.services.placement import orders_place_batch
-    from exchange.services.requests import OrderRequest
 
     other = make_instrument(symbol="T-OTHER")
     buyer = make_buyer(money=2000)
     place(buyer, instrument, "buy", "1.0", "10.00")  # every account exists now
 
-    def buy(inst, quantity):
-        return OrderRequest(
-            instrument=inst.symbol,
-            side="buy",
-            quantity=Decimal(quantity),
-            price=Decimal("10.00"),
-        )
-
-    outcomes = orders_place_batch(
-        participant=buyer,
-        requests=[buy(instrument, "80.0"), buy(other, "90.0"), buy(other, "30.0")],
+    outcomes = _batch(
+        buyer,
+        ("buy", instrument, "80.0", "10.00"),
+        ("buy", other, "90.0", "10.00"),
+        ("buy", other, "30.0", "10.00"),
     )
-    assert [type(o).__name__ for o in outcomes] == [
-        "Placed",
-        "Placed",
-        "InsufficientFunds",
-    ]
+    assert outcomes == ["Placed", "Placed", "InsufficientFunds"]
     holds = {h.reference: h.amount for h in Hold.objects.filter(participant=buyer)}
     assert len(holds) == 3
     assert balance(buyer, "held") == sum(holds.values())
     assert balance(buyer, "available") == 2000 - sum(holds.values())
     assert not [f for _n, f in reconcile() if f]
+
+
+def _batch(participant, *orders) -> list[str]:
+    """Place (side, instrument, quantity, price) orders as one batch; the name of
+    each outcome's type."""
+    from exchange.services.placement import orders_place_batch
+    from exchange.services.requests import OrderRequest
+
+    requests = [
+        OrderRequest(
+            instrument=inst.symbol,
+            side=side,
+            quantity=Decimal(quantity),
+            price=Decimal(price),
+            **({"cluster": participant.cluster.pk} if side == "sell" else {}),
+        )
+        for side, inst, quantity, price in orders
+    ]
+    outcomes = orders_place_batch(participant=participant, requests=requests)
+    return [type(o).__name__ for o in outcomes]
