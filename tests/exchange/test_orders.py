@@ -211,6 +211,35 @@ def test_book_rebuilt_from_database_equals_live_book(instrument):
     assert_reconciled()
 
 
+@pytest.mark.parametrize("resting, rebuilt", [(6, False), (2, True)])
+def test_book_catches_up_as_far_as_its_size_makes_it_worth(
+    instrument, monkeypatch, resting, rebuilt
+):
+    """A book further behind than CATCH_UP_LIMIT still catches up when it holds
+    enough orders that a rebuild would cost more (CATCH_UP_PER_ORDER events per
+    order); a smaller book that far behind is rebuilt. Either way it ends equal to
+    the database."""
+    monkeypatch.setattr(books, "CATCH_UP_LIMIT", 3)
+    monkeypatch.setattr(books, "CATCH_UP_PER_ORDER", 1)
+    buyer, seller = make_buyer(), make_seller()
+    for i in range(resting):
+        place(buyer, instrument, "buy", "1.0", f"{11 + i / 10:.2f}")
+    stale = copy.deepcopy(books._books[instrument.pk])
+    for _ in range(2):  # another process: two fills and two accepted, 4 events
+        place(seller, instrument, "sell", "2.0", "14.00")
+        place(buyer, instrument, "buy", "2.0", "14.00")
+    instrument.refresh_from_db()
+    assert instrument.sequence - stale.sequence == 4
+    books._books[instrument.pk] = stale
+    place(buyer, instrument, "buy", "1.0", "10.00")
+    assert (books._books[instrument.pk] is not stale) is rebuilt
+    instrument.refresh_from_db()
+    assert books._books[instrument.pk].orders() == books.book_rebuild(
+        instrument
+    ).orders()
+    assert_reconciled()
+
+
 @pytest.mark.postgres
 def test_placement_catches_up_with_the_events_read_with_its_lock(instrument):
     """The events a warm book missed come in the instrument lock's round trip."""
