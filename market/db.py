@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model
+from django.db.models import DateField, DateTimeField, Field, Model, TimeField
 from django.db.models.base import ModelState
 
 
@@ -104,6 +104,21 @@ def unsaved[M: Model](model: type[M], **values) -> M:
     return obj
 
 
+def row_copy[M: Model](obj: M) -> M:
+    """A shallow copy of a model instance, as `copy.copy(obj)` makes it (its own
+    values, state and cache of related objects; the related objects shared), without
+    going through pickling's `__reduce_ex__` and `__getstate__`, which look for
+    memoryviews among the values: a fifth of the time a 100-order batch spent under
+    its instrument's lock before matching. For models with no binary field."""
+    clone = obj.__class__.__new__(obj.__class__)
+    clone.__dict__.update(obj.__dict__)
+    state = clone._state = ModelState.__new__(ModelState)
+    state.__dict__.update(obj._state.__dict__)
+    state.__dict__.pop("peers", None)  # the original's fetch peers, not the copy's
+    state.fields_cache = obj._state.fields_cache.copy()
+    return clone
+
+
 @functools.cache
 def _defaults(model: type[Model]) -> tuple[dict, list]:
     """A model's field defaults by attribute name: the constant ones, and the ones
@@ -144,7 +159,7 @@ def _column(objs: Sequence[Model], field: Field, conn) -> list:
     has the type the field would pass through unchanged (the fields' conversions
     took a seventh of a 100-order batch). Column by column: one check per column
     instead of a call per value."""
-    if type(field).pre_save is Field.pre_save:
+    if _reads_attribute(field):
         values = list(map(attrgetter(field.attname), objs))
     else:  # auto_now_add and the like
         values = [field.pre_save(obj, True) for obj in objs]
@@ -158,6 +173,18 @@ def _column(objs: Sequence[Model], field: Field, conn) -> list:
         return values
     prepare = field.get_db_prep_save
     return [prepare(value, conn) for value in values]
+
+
+@functools.cache
+def _reads_attribute(field: Field) -> bool:
+    """Whether `field.pre_save` returns the attribute as it is: always for most
+    fields, and for date and time fields that are neither auto_now nor auto_now_add
+    (their pre_save checks both, then reads the attribute)."""
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save:
+        return True
+    dated = (DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save)
+    return pre_save in dated and not (field.auto_now or field.auto_now_add)
 
 
 @functools.cache

@@ -1,7 +1,6 @@
 """Placing an order: validate, lock the instrument (then the cluster for a sell),
 check band, capacity and funds, match in memory, then persist in one transaction."""
 
-import copy
 import dataclasses
 import functools
 from collections import defaultdict
@@ -41,7 +40,7 @@ from exchange.services.requests import (
     constraints_resolve,
     sell_site,
 )
-from market.db import Read, ids_read, ids_reserve, reads_together, unsaved
+from market.db import Read, ids_read, ids_reserve, reads_together, row_copy, unsaved
 from market.exceptions import DomainError
 from market.models import ConversionTable, Participant, SurchargeTable
 from settlement.exceptions import InsufficientFunds
@@ -236,7 +235,7 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         if not isinstance(entry.item, Order):
             out.append(entry.item)
             continue
-        order, pk, who = copy.copy(entry.item), next(ids), entry.participant.pk
+        order, pk, who = row_copy(entry.item), next(ids), entry.participant.pk
         try:
             instrument = locked.get(order.instrument_symbol)
             if instrument is None:
@@ -391,7 +390,7 @@ def _place(
     """Under the instrument's lock (the batch took it): check, match, persist.
     `order` is the unsaved row built before the lock (references resolved); a retry
     gets a fresh copy."""
-    order = copy.copy(order)  # Model.__getstate__ copies its state and caches too
+    order = row_copy(order)  # its own state and cache of related objects
     symbol = order.instrument_symbol
     if instrument is None:  # the batch's copy was dropped after a refusal: read again
         instrument = instruments_for_update_by_symbol({symbol}).get(symbol)

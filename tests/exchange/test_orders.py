@@ -211,7 +211,7 @@ def test_book_rebuilt_from_database_equals_live_book(instrument):
     assert_reconciled()
 
 
-@pytest.mark.parametrize("resting, rebuilt", [(6, False), (2, True)])
+@pytest.mark.parametrize(("resting", "rebuilt"), [(6, False), (2, True)])
 def test_book_catches_up_as_far_as_its_size_makes_it_worth(
     instrument, monkeypatch, resting, rebuilt
 ):
@@ -234,9 +234,9 @@ def test_book_catches_up_as_far_as_its_size_makes_it_worth(
     place(buyer, instrument, "buy", "1.0", "10.00")
     assert (books._books[instrument.pk] is not stale) is rebuilt
     instrument.refresh_from_db()
-    assert books._books[instrument.pk].orders() == books.book_rebuild(
-        instrument
-    ).orders()
+    assert (
+        books._books[instrument.pk].orders() == books.book_rebuild(instrument).orders()
+    )
     assert_reconciled()
 
 

@@ -1,5 +1,6 @@
 """The hot-path SQL helpers write what the ORM would have written."""
 
+import copy
 from decimal import Decimal
 
 import pytest
@@ -7,15 +8,17 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from exchange.models import OrderEvent
+from exchange.models import Order, OrderEvent, Trade
 from market.db import (
     COPY_FROM,
     Read,
+    _reads_attribute,
     execute_later,
     ids_read,
     model_columns,
     models_from_rows,
     reads_together,
+    row_copy,
     rows_insert,
     rows_update,
     unsaved,
@@ -44,6 +47,30 @@ def test_unsaved_is_what_the_constructor_makes(model, values):
     assert built.pk is None
 
 
+@pytest.mark.parametrize("saved", [False, True])
+def test_row_copy_is_what_copy_copy_makes(saved):
+    """Its own values, state and cache of related objects, sharing the related
+    objects; changing the copy leaves the original as it was."""
+    participant, other = ParticipantFactory(), ParticipantFactory()
+    hold = Hold(kind="order", reference="order:9", amount=Decimal("2.5"))
+    hold.participant = participant
+    if saved:
+        hold.save()
+    clone, reference = row_copy(hold), copy.copy(hold)
+    fields = [f.attname for f in Hold._meta.concrete_fields]
+    for twin in (clone, reference):
+        assert [getattr(twin, f) for f in fields] == [getattr(hold, f) for f in fields]
+        assert twin._state.adding is (not saved)
+        assert twin._state.db == hold._state.db
+        assert twin._state.fields_cache == hold._state.fields_cache
+        assert twin.participant is participant  # from the cache: no query
+    clone.amount, clone.participant = Decimal(7), other
+    assert hold.amount == Decimal("2.5")
+    assert hold.participant is participant
+    assert hold.participant_id == participant.pk
+    assert clone._state is not hold._state
+
+
 @pytest.mark.parametrize("count", [1, COPY_FROM])  # an INSERT, then a COPY
 def test_rows_insert_returns_keys_and_writes_values(count):
     participant = ParticipantFactory()
@@ -65,6 +92,21 @@ def test_rows_insert_returns_keys_and_writes_values(count):
         row.pk: (row.reference, row.amount, Hold.Status.OPEN) for row in rows
     }
     assert all(h.created_at <= timezone.now() for h in Hold.objects.all())
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "as_is"),
+    [
+        (Hold, "amount", True),
+        (Trade, "executed_at", True),  # a plain DateTimeField
+        (Hold, "created_at", False),  # auto_now_add: pre_save stamps it
+        (Order, "updated_at", False),  # auto_now
+    ],
+)
+def test_insert_reads_the_attribute_only_where_pre_save_would(model, name, as_is):
+    """rows_insert reads a column's values as they are only where the field's
+    `pre_save` returns them unchanged; the others go through `pre_save`."""
+    assert _reads_attribute(model._meta.get_field(name)) is as_is
 
 
 def test_rows_update_sets_each_row_its_own_values():
