@@ -143,9 +143,9 @@ class OrderBatchApi(APIView):
         responses={200: s.BatchOutput, **errors(400, 401, 403, 415, 429)},
     )
     def post(self, request):
-        """Up to 100 orders, placed in order in one transaction, each in a savepoint
-        of its own. A malformed batch is a 400; each order's refusal is its own
-        result and leaves nothing behind."""
+        """Up to 100 orders, placed in the order given and committed together. A
+        malformed batch is a 400; each order's refusal is its own result and leaves
+        nothing behind."""
         participant = participant_of(request)
         batch = s.BatchInput(data=request.data)
         batch.is_valid(raise_exception=True)

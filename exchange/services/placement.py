@@ -90,7 +90,7 @@ def orders_place_batch(
 ) -> list[Placed | DomainError]:
     """Entry point: place orders in the order given, each answered on its own (a
     refusal is returned, not raised), all in one durable transaction that locks each
-    instrument once (see `_place_entries`). A batch on one instrument is committed
+    instrument once (see `_place_durably`). A batch on one instrument is committed
     with whatever else this process has queued on it by then (group commit)."""
     now = timezone.now()
     entries = []
@@ -106,7 +106,7 @@ def orders_place_batch(
     if len(symbols) == 1:
         outcomes = group_commit(symbols.pop(), entries, _place_groups)
     elif symbols:
-        outcomes = run_durable(_place_entries, entries=entries)
+        outcomes = _place_durably(entries)
     else:
         outcomes = [e.item for e in entries]  # type: ignore[misc]
     batch_observed(requests, outcomes)
@@ -129,7 +129,7 @@ def _place_groups(
     """Requests (single orders and batches) queued on one instrument, placed together
     in one durable transaction; each request's outcomes in its own order."""
     every = [entry for entries in requests for entry in entries]
-    outcomes = iter(run_durable(_place_entries, entries=every))
+    outcomes = iter(_place_durably(every))
     return [[next(outcomes) for _entry in entries] for entries in requests]
 
 
@@ -137,26 +137,26 @@ class _Inexact(Exception):
     """The bulk placement cannot decide a batch exactly: place it order by order."""
 
 
-def _place_entries(entries: list[_Entry]) -> list[Placed | DomainError]:
+def _place_durably(entries: list[_Entry]) -> list[Placed | DomainError]:
     """Place orders (a batch, or concurrent single orders committed as a group) in
-    the caller's transaction.
+    a durable transaction of their own.
 
     They are placed as one command per instrument (`_place_bulk`): every check runs
     before an order touches the book, so a refused order leaves nothing behind, and
     the rows, the event log and the ledger are written once for all of them. Funds
     are checked against a running total of what each participant's orders set
     aside, which can only overstate what they use; when that total refuses an order,
-    or the ledger or a repeated client_order_id refuses the whole, the orders are
-    placed again one by one, each in a savepoint, with the exact checks
-    (`_place_each`)."""
-    several = sum(isinstance(e.item, Order) for e in entries) > 1
+    or the ledger or a repeated client_order_id refuses the whole, that transaction
+    rolls back, and the orders are placed again one by one in another, each in a
+    savepoint, with the exact checks (`_place_each`). (A savepoint around the bulk
+    placement instead would cost every group two round trips under the lock.)"""
     try:
-        # A savepoint only where there is a fallback to roll back to: one order
-        # either goes through or raises out of the whole transaction.
-        with transaction.atomic(savepoint=several):
-            return _place_bulk(entries)
+        return run_durable(_place_bulk, entries)
     except _Inexact:
-        books.discard_touched()  # the savepoint rolled back what the books did
+        return run_durable(_place_exact, entries)
+
+
+def _place_exact(entries: list[_Entry]) -> list[Placed | DomainError]:
     return _place_each([_funds_checked(entry) for entry in entries])
 
 
@@ -292,7 +292,7 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         trades = commands[symbol].apply_segments([o[2:] for o in orders])
         for (i, order, _cause, _events), fills in zip(orders, trades, strict=True):
             out[i] = Placed(order, fills, created=True)
-    try:  # the caller's savepoint rolls back what finishing wrote
+    try:  # the transaction rolls back what finishing wrote
         for command in commands.values():
             command.finish()
     except (InsufficientFunds, IntegrityError) as exc:

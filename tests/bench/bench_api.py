@@ -12,7 +12,8 @@ the hidden benchmark endpoint switched on, and measures:
   (b) POST /api/v1/orders/ with resting limit orders;
   (c) the same with 30% crossing orders (fills, escrow, obligations);
   (d) POST /api/v1/orders/batch/ with 20 orders each (30% crossing), and with
-      100, the most a batch takes.
+      100, the most a batch takes: as many orders as (b) and (c) send, and at least
+      4 batches per connection in each round, so that every connection stays busy.
 
 All orders go to one instrument, so they queue on its lock: the worst case. The
 scenarios take turns in rounds (a slice of each per round), so that noise from the
@@ -46,6 +47,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 SYMBOL = "BENCH-API"
 TRADERS = 8  # buyers and as many sellers, each with its own key
+BATCHES_PER_LINK = 4  # the least number of batches per connection and round
 
 
 @dataclass
@@ -231,8 +233,14 @@ def _scenarios(args, keys, clusters) -> dict[str, tuple[list, int]]:
         ]
 
     def batches(size: int):
+        # As many orders as the other scenarios send, but at least BATCHES_PER_LINK
+        # batches per connection in every round: 30 batches of 100 in 4 rounds kept
+        # only 7 or 8 of the 16 connections busy, and a round was one wave of
+        # batches (all parsed, then all placed, then all answered), not a steady
+        # state.
+        count = max(n // size, BATCHES_PER_LINK * args.concurrency * args.rounds)
         out = []
-        for i in range(max(1, n // size)):
+        for i in range(count):
             side = "buy" if i % 2 == 0 else "sell"  # a batch holds one trader's orders
             key = rng.choice(keys[0] if side == "buy" else keys[1])
             orders = [_body(rng, 0.3, side, clusters.get(key)) for _ in range(size)]
@@ -244,12 +252,12 @@ def _scenarios(args, keys, clusters) -> dict[str, tuple[list, int]]:
         "(b) POST /orders/, resting limit orders": (singles(0.0), n),
         "(c) POST /orders/, 30% crossing": (singles(0.3), n),
         f"(d) POST /orders/batch/, {args.batch} orders, 30% crossing": (
-            batches(args.batch),
-            max(1, n // args.batch) * args.batch,
+            small := batches(args.batch),
+            len(small) * args.batch,
         ),
         "(d) POST /orders/batch/, 100 orders (the most), 30% crossing": (
-            batches(100),
-            max(1, n // 100) * 100,
+            large := batches(100),
+            len(large) * 100,
         ),
     }
 
