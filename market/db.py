@@ -44,8 +44,7 @@ def rows_insert(
         _copy(conn, table, columns, rows)
     else:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        params = [value for values in rows for value in values]
-        _insert(conn, table, columns, row, objs, params, returning)
+        _insert(conn, table, columns, row, objs, rows, returning)
     if with_pk or returning:  # saved rows now, as far as the ORM is concerned
         for obj in objs:
             obj._state.adding, obj._state.db = False, conn.alias
@@ -220,12 +219,14 @@ def _copy(conn, table: str, columns: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def _insert(conn, table, columns, row, objs, params, returning: bool) -> None:
+def _insert(conn, table, columns, row, objs, rows, returning: bool) -> None:
     meta = objs[0]._meta
-    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}"  # noqa: S608
+    head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
     if not returning:
-        execute_later(sql, params)
+        execute_later_rows(head, row, rows)
         return
+    params = [value for values in rows for value in values]
+    sql = head + ", ".join([row] * len(rows))
     sql += f" RETURNING {conn.ops.quote_name(meta.pk.column)}"
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
@@ -269,6 +270,32 @@ def execute_later(sql: str, params: Sequence) -> None:
         statements.append((sql, params))
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A multi-row INSERT held back: `head`, then `row` once per parameter row."""
+
+    head: str
+    row: str
+    rows: Sequence[Sequence]
+
+    def compose(self, mogrify) -> str:
+        return self.head + ", ".join(mogrify(self.row, values) for values in self.rows)
+
+
+def execute_later_rows(head: str, row: str, rows: Sequence[Sequence]) -> None:
+    """`execute_later` for a multi-row INSERT: `head` (up to VALUES), then the
+    placeholders of one `row` for each of `rows`. Held back, it is composed row by
+    row (see `_flush`)."""
+    statements = getattr(_queue, "statements", None)
+    if statements is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                head + ", ".join([row] * len(rows)), [v for r in rows for v in r]
+            )
+    else:
+        statements.append(_Rows(head, row, rows))
+
+
 def _together(conn) -> bool:
     """Several statements in one call need client-side binding (Django's default on
     psycopg 3: the parameters are merged into the text)."""
@@ -291,12 +318,18 @@ def _flush(conn) -> None:
         return
     _queue.statements = []  # emptied first: the call below meets `_flush_first`
     with conn.cursor() as cursor:
-        # Each statement is composed on its own and the texts go joined, without
-        # parameters: psycopg keeps how it splits a statement of up to 4096
-        # characters and 50 parameters, not the longer text of a command's writes,
-        # which it split again on every flush (5% of a single order's instructions).
-        compose = cursor.cursor.mogrify
-        cursor.execute(";\n".join(compose(sql, params) for sql, params in statements))
+        # Each statement is composed on its own, a multi-row INSERT row by row, and
+        # the texts go joined, without parameters: psycopg keeps how it splits a
+        # statement of up to 4096 characters and 50 parameters, not the longer text
+        # of a command's writes, which it split again on every flush (5% of a
+        # single order's instructions), nor an INSERT of a few rows of many columns.
+        mogrify = cursor.cursor.mogrify
+        cursor.execute(
+            ";\n".join(
+                s.compose(mogrify) if isinstance(s, _Rows) else mogrify(*s)
+                for s in statements
+            )
+        )
 
 
 # --- reads sent together ----------------------------------------------------------

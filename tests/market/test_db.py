@@ -155,6 +155,39 @@ def test_writes_together_go_in_one_round_trip_before_a_read(account):
     assert account.balance == Decimal(9)
 
 
+@pytest.mark.parametrize("held_back", [False, True])
+def test_a_multi_row_insert_writes_each_row_its_own_values(held_back):
+    """Rows inserted without RETURNING (fewer than COPY_FROM: one INSERT) keep their
+    values, quotes and NULLs included, whether sent at once or held back and
+    composed row by row."""
+    participant = ParticipantFactory()
+    rows = [
+        unsaved(
+            Hold,
+            kind=Hold.Kind.ORDER,
+            reference=f"order:'{i}'; --",
+            participant_id=participant.pk,
+            instrument="" if i % 2 else "X'Y",
+            amount=Decimal(f"{i}.0005"),
+            resolved_at=None if i % 2 else timezone.now(),
+        )
+        for i in range(COPY_FROM - 1)
+    ]
+    with CaptureQueriesContext(connection) as sent:
+        if held_back:
+            with writes_together():
+                rows_insert(rows)
+        else:
+            rows_insert(rows)
+    assert len([q for q in sent if "INSERT" in q["sql"]]) == 1
+    stored = {
+        h.reference: (h.instrument, h.amount, h.resolved_at) for h in Hold.objects.all()
+    }
+    assert stored == {
+        r.reference: (r.instrument, r.amount, r.resolved_at) for r in rows
+    }
+
+
 @pytest.mark.postgres
 def test_a_held_back_write_fails_inside_the_block(account):
     update = ADD_TO_BALANCE
