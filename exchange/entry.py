@@ -17,14 +17,7 @@ RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization fai
 log = logging.getLogger(__name__)
 
 
-class Rerun(Exception):
-    """What the transaction read without a lock changed before it could write:
-    run_durable runs it again, like a serialization failure."""
-
-
-def _retryable(exc: OperationalError | Rerun) -> bool:
-    if isinstance(exc, Rerun):
-        return True
+def _retryable(exc: OperationalError) -> bool:
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
@@ -36,7 +29,7 @@ def run_durable[**P, R](fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
         try:
             with transaction.atomic(durable=True):
                 result = fn(*args, **kwargs)
-        except (OperationalError, Rerun) as exc:
+        except OperationalError as exc:
             books.discard_touched()
             if attempt == ATTEMPTS or not _retryable(exc):
                 raise

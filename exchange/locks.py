@@ -18,6 +18,8 @@ def instrument_for_update(instrument_id: int) -> Instrument:
 def instruments_for_update_by_symbol(symbols: set[str]) -> dict[str, Instrument]:
     """Lock the instruments named in orders, in primary-key order like every
     multi-instrument lock; unknown symbols are missing from the answer."""
+    if not symbols:  # every order of a group refused before the lock
+        return {}
     return reads_together(instruments_for_update_read(symbols))[0]
 
 

@@ -275,7 +275,8 @@ class Batch:
         with the writes, in the same key order, instead of a round trip of its own:
         the balances then move by their postings' sums, and the database's CHECK
         refuses one that the snapshot allowed but a concurrent transaction has
-        since drawn below zero (`snapshot_overdrawn`: the caller runs again)."""
+        since drawn below zero (`snapshot_overdrawn`: the caller decides again with
+        the accounts locked)."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("Batch.commit() runs inside the caller's transaction")
         done: set[str] = set()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exchange import books, codec, engine
-from exchange.entry import Rerun, run_durable
+from exchange.entry import run_durable
 from exchange.exceptions import ClientOrderIdConflict, InstrumentNotOpen
 from exchange.locks import (
     cluster_count_for_update,
@@ -296,12 +296,11 @@ def _place_bulk(entries: list[_Entry]) -> list[Placed | DomainError]:
         for command in commands.values():
             command.finish()
     except (InsufficientFunds, IntegrityError) as exc:
-        if len(new) == 1:
-            if snapshot_overdrawn(exc):  # funds taken since the snapshot: again
-                raise Rerun from exc
-            raise
-        # Money another transaction took meanwhile, or a client_order_id sent twice
-        # (here, or concurrently): the exact path knows which order to refuse.
+        if len(new) == 1 and not snapshot_overdrawn(exc):
+            raise  # the one order's own refusal, or its client_order_id's replay
+        # Money another transaction took since the snapshot, or a client_order_id
+        # sent twice (here, or concurrently): the exact path, which locks the
+        # accounts before it checks them, knows which order to refuse.
         raise _Inexact from exc
     return out
 

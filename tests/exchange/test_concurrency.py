@@ -273,7 +273,8 @@ def test_a_withdrawal_after_the_funds_check_is_not_overwritten(catalogue, monkey
 
 def test_funds_withdrawn_after_the_funds_check_refuse_the_order(catalogue, monkeypatch):
     """When the withdrawal leaves too little, the database refuses the hold and the
-    placement runs again: insufficient_funds with the balance as it now is, and
+    order is placed again on the exact path (accounts locked, then checked), in a
+    transaction of its own: insufficient_funds with the balance as it now is, and
     nothing written."""
     from settlement.exceptions import InsufficientFunds
 
