@@ -71,20 +71,29 @@ def test_row_copy_is_what_copy_copy_makes(saved):
     assert clone._state is not hold._state
 
 
-@pytest.mark.parametrize("count", [1, COPY_FROM])  # an INSERT, then a COPY
-def test_rows_insert_returns_keys_and_writes_values(count):
+def _hold_rows(count: int, **columns) -> list[Hold]:
+    """Unsaved order holds of one new participant: each column's value for row i is
+    `columns[name](i)`."""
     participant = ParticipantFactory()
-    rows = [
+    return [
         unsaved(
             Hold,
             kind=Hold.Kind.ORDER,
-            reference=f"order:{count}-{i}",
             participant_id=participant.pk,
-            instrument="X",
-            amount=Decimal(f"{i}.25"),
+            **{name: value(i) for name, value in columns.items()},
         )
         for i in range(count)
     ]
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM])  # an INSERT, then a COPY
+def test_rows_insert_returns_keys_and_writes_values(count):
+    rows = _hold_rows(
+        count,
+        reference=lambda i: f"order:{count}-{i}",
+        instrument=lambda _i: "X",
+        amount=lambda i: Decimal(f"{i}.25"),
+    )
     rows_insert(rows, returning=True)
     assert all(row.pk for row in rows)
     stored = {h.pk: (h.reference, h.amount, h.status) for h in Hold.objects.all()}
@@ -160,19 +169,13 @@ def test_a_multi_row_insert_writes_each_row_its_own_values(held_back):
     """Rows inserted without RETURNING (fewer than COPY_FROM: one INSERT) keep their
     values, quotes and NULLs included, whether sent at once or held back and
     composed row by row."""
-    participant = ParticipantFactory()
-    rows = [
-        unsaved(
-            Hold,
-            kind=Hold.Kind.ORDER,
-            reference=f"order:'{i}'; --",
-            participant_id=participant.pk,
-            instrument="" if i % 2 else "X'Y",
-            amount=Decimal(f"{i}.0005"),
-            resolved_at=None if i % 2 else timezone.now(),
-        )
-        for i in range(COPY_FROM - 1)
-    ]
+    rows = _hold_rows(
+        COPY_FROM - 1,
+        reference=lambda i: f"order:'{i}'; --",
+        instrument=lambda i: "" if i % 2 else "X'Y",
+        amount=lambda i: Decimal(f"{i}.0005"),
+        resolved_at=lambda i: None if i % 2 else timezone.now(),
+    )
     with CaptureQueriesContext(connection) as sent:
         if held_back:
             with writes_together():
