@@ -65,10 +65,20 @@ _RESTING_FIELDS = (
 
 def resting_order(instrument: Instrument, values: tuple) -> engine.RestingOrder:
     """The engine's view of an open order, from its `_RESTING_FIELDS`."""
-    (pk, participant_id, side, price, remaining, sequence, tif, region, stack) = values[
-        :9
-    ]
-    constraints, post_only, expires_at = values[9:]
+    (
+        pk,
+        participant_id,
+        side,
+        price,
+        remaining,
+        sequence,
+        tif,
+        region,
+        stack,
+        constraints,
+        post_only,
+        expires_at,
+    ) = values
     return engine.RestingOrder(
         order_id=pk,
         participant_id=participant_id,
