@@ -79,6 +79,7 @@ class Command:
     _events: list[OrderEvent] = field(default_factory=list)
     _touched: dict[int, int] = field(default_factory=dict)  # order id -> cause seq
     _causes: dict[int, int | None] = field(default_factory=dict)  # -> user id
+    _held_at: dict[int, int] = field(default_factory=dict)  # -> seq its hold was set
     _chips_before: dict[int, Decimal] = field(default_factory=dict)
     _obligations: list = field(default_factory=list)
     _factors: dict[int, Decimal] = field(default_factory=dict)
@@ -172,6 +173,7 @@ class Command:
             amount=order_need(order, self.instrument),
             cause=f"{self.instrument.symbol}#{cause}",
         )
+        self._held_at[order.pk] = cause
 
     def _on_accepted(self, event: engine.Accepted) -> None:
         order = self.orders[event.order_id]
@@ -294,7 +296,8 @@ class Command:
             order.updated_at = now
             self.batch.caused_by_id = self._causes[order_id]
             if order.is_open:
-                self._hold_now(order, cause)
+                if self._held_at.get(order_id) != cause:  # else set by its last event
+                    self._hold_now(order, cause)
             else:
                 settlement.order_release(
                     self.batch,
