@@ -225,8 +225,7 @@ def _insert(conn, table, columns, row, objs, rows, returning: bool) -> None:
     if not returning:
         execute_later_rows(head, row, rows)
         return
-    params = [value for values in rows for value in values]
-    sql = head + ", ".join([row] * len(rows))
+    sql, params = _Rows(head, row, rows).statement()
     sql += f" RETURNING {conn.ops.quote_name(meta.pk.column)}"
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
@@ -278,7 +277,13 @@ class _Rows:
     row: str
     rows: Sequence[Sequence]
 
+    def statement(self) -> tuple[str, list]:
+        """The whole INSERT and its parameters, to execute at once."""
+        sql = self.head + ", ".join([self.row] * len(self.rows))
+        return sql, [value for values in self.rows for value in values]
+
     def compose(self, mogrify) -> str:
+        """The INSERT's text with its values, composed row by row."""
         return self.head + ", ".join(mogrify(self.row, values) for values in self.rows)
 
 
@@ -286,14 +291,13 @@ def execute_later_rows(head: str, row: str, rows: Sequence[Sequence]) -> None:
     """`execute_later` for a multi-row INSERT: `head` (up to VALUES), then the
     placeholders of one `row` for each of `rows`. Held back, it is composed row by
     row (see `_flush`)."""
+    insert = _Rows(head, row, rows)
     statements = getattr(_queue, "statements", None)
     if statements is None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                head + ", ".join([row] * len(rows)), [v for r in rows for v in r]
-            )
+            cursor.execute(*insert.statement())
     else:
-        statements.append(_Rows(head, row, rows))
+        statements.append(insert)
 
 
 def _together(conn) -> bool:
