@@ -22,6 +22,7 @@ from market.models import (
     SurchargeTable,
     WorkloadProfile,
 )
+from market.references import foreign_key
 
 PRICE = {"max_digits": 14, "decimal_places": 2}
 QTY = {"max_digits": 16, "decimal_places": 1}
@@ -157,10 +158,10 @@ class Order(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.PARTIALLY_FILLED)
 
-    instrument = models.ForeignKey(
+    instrument = foreign_key(
         Instrument, on_delete=models.PROTECT, related_name="orders"
     )
-    participant = models.ForeignKey(
+    participant = foreign_key(
         Participant, on_delete=models.PROTECT, related_name="orders"
     )
     side = models.CharField(_("side"), max_length=4, choices=Side.choices)
@@ -186,11 +187,11 @@ class Order(models.Model):
     )
     request_hash = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    cluster = models.ForeignKey(
+    cluster = foreign_key(
         Cluster, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    stack = models.ForeignKey(
+    region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
+    stack = foreign_key(
         SoftwareStack, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     constraints = models.JSONField(_("constraints"), default=dict, blank=True)
@@ -287,17 +288,17 @@ class Trade(models.Model):
         BUY = "buy", _("buy")
         SELL = "sell", _("sell")
 
-    instrument = models.ForeignKey(
+    instrument = foreign_key(
         Instrument, on_delete=models.PROTECT, related_name="trades"
     )
-    buy_order = models.ForeignKey(
+    buy_order = foreign_key(
         Order, on_delete=models.PROTECT, related_name="buy_trades"
     )
-    sell_order = models.ForeignKey(
+    sell_order = foreign_key(
         Order, on_delete=models.PROTECT, related_name="sell_trades"
     )
-    buyer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
-    seller = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    buyer = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
+    seller = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
     price = models.DecimalField(_("price at site"), **PRICE)
     surcharge = models.DecimalField(_("network surcharge"), **PRICE)
     all_in_price = models.DecimalField(_("all-in price"), **PRICE)
@@ -307,8 +308,8 @@ class Trade(models.Model):
     )
     buyer_fee = models.DecimalField(_("buyer fee"), **MONEY)
     seller_fee = models.DecimalField(_("seller fee"), **MONEY)
-    sell_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    buy_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    sell_region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
+    buy_region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
     sequence = models.BigIntegerField(_("sequence"))
     executed_at = models.DateTimeField(_("executed at"))
 
@@ -343,12 +344,12 @@ class OrderEvent(models.Model):
         EXPIRED = "expired", _("expired")
         AMENDED = "amended", _("amended")
 
-    instrument = models.ForeignKey(
+    instrument = foreign_key(
         Instrument, on_delete=models.PROTECT, related_name="events"
     )
     sequence = models.BigIntegerField(validators=[MinValueValidator(1)])
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    order = foreign_key(Order, on_delete=models.PROTECT, related_name="events")
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 

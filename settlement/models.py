@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from market.models import Participant
+from market.references import foreign_key
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
 ZERO = Decimal("0.0000")
@@ -99,7 +100,7 @@ class JournalEntry(models.Model):
         _("idempotency key"), max_length=160, unique=True
     )
     memo = models.TextField(_("memo"), blank=True)
-    caused_by = models.ForeignKey(
+    caused_by = foreign_key(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
@@ -119,10 +120,10 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    entry = models.ForeignKey(
+    entry = foreign_key(
         JournalEntry, on_delete=models.PROTECT, related_name="postings"
     )
-    account = models.ForeignKey(
+    account = foreign_key(
         Account, on_delete=models.PROTECT, related_name="postings"
     )
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -154,7 +155,7 @@ class Hold(models.Model):
         OPEN = "open", _("open")
         RELEASED = "released", _("released")
 
-    participant = models.ForeignKey(
+    participant = foreign_key(
         Participant, on_delete=models.PROTECT, related_name="holds"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -201,8 +202,8 @@ class Obligation(models.Model):
 
     trade_id = models.BigIntegerField(_("trade"), unique=True)
     instrument = models.CharField(_("instrument"), max_length=64, db_index=True)
-    buyer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
-    seller = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    buyer = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
+    seller = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(
         _("quantity (SCU-h)"), max_digits=16, decimal_places=1
     )
@@ -229,7 +230,7 @@ class Obligation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
     dispute_reason = models.TextField(_("dispute reason"), blank=True)
-    resolved_by = models.ForeignKey(
+    resolved_by = foreign_key(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
