@@ -291,7 +291,9 @@ class Trade(models.Model):
     instrument = foreign_key(
         Instrument, on_delete=models.PROTECT, related_name="trades"
     )
-    buy_order = foreign_key(Order, on_delete=models.PROTECT, related_name="buy_trades")
+    buy_order = foreign_key(
+        Order, on_delete=models.PROTECT, related_name="buy_trades"
+    )
     sell_order = foreign_key(
         Order, on_delete=models.PROTECT, related_name="sell_trades"
     )

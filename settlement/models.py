@@ -120,8 +120,12 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    entry = foreign_key(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = foreign_key(Account, on_delete=models.PROTECT, related_name="postings")
+    entry = foreign_key(
+        JournalEntry, on_delete=models.PROTECT, related_name="postings"
+    )
+    account = foreign_key(
+        Account, on_delete=models.PROTECT, related_name="postings"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
