@@ -22,7 +22,6 @@ from market.models import (
     SurchargeTable,
     WorkloadProfile,
 )
-from market.references import foreign_key
 
 PRICE = {"max_digits": 14, "decimal_places": 2}
 QTY = {"max_digits": 16, "decimal_places": 1}
@@ -158,10 +157,10 @@ class Order(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.PARTIALLY_FILLED)
 
-    instrument = foreign_key(
+    instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, related_name="orders"
     )
-    participant = foreign_key(
+    participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="orders"
     )
     side = models.CharField(_("side"), max_length=4, choices=Side.choices)
@@ -187,11 +186,11 @@ class Order(models.Model):
     )
     request_hash = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    cluster = foreign_key(
+    cluster = models.ForeignKey(
         Cluster, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
-    region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
-    stack = foreign_key(
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    stack = models.ForeignKey(
         SoftwareStack, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     constraints = models.JSONField(_("constraints"), default=dict, blank=True)
@@ -288,17 +287,17 @@ class Trade(models.Model):
         BUY = "buy", _("buy")
         SELL = "sell", _("sell")
 
-    instrument = foreign_key(
+    instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, related_name="trades"
     )
-    buy_order = foreign_key(
+    buy_order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="buy_trades"
     )
-    sell_order = foreign_key(
+    sell_order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="sell_trades"
     )
-    buyer = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
-    seller = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
+    buyer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
     price = models.DecimalField(_("price at site"), **PRICE)
     surcharge = models.DecimalField(_("network surcharge"), **PRICE)
     all_in_price = models.DecimalField(_("all-in price"), **PRICE)
@@ -308,8 +307,8 @@ class Trade(models.Model):
     )
     buyer_fee = models.DecimalField(_("buyer fee"), **MONEY)
     seller_fee = models.DecimalField(_("seller fee"), **MONEY)
-    sell_region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
-    buy_region = foreign_key(Region, on_delete=models.PROTECT, related_name="+")
+    sell_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    buy_region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     sequence = models.BigIntegerField(_("sequence"))
     executed_at = models.DateTimeField(_("executed at"))
 
@@ -344,12 +343,12 @@ class OrderEvent(models.Model):
         EXPIRED = "expired", _("expired")
         AMENDED = "amended", _("amended")
 
-    instrument = foreign_key(
+    instrument = models.ForeignKey(
         Instrument, on_delete=models.PROTECT, related_name="events"
     )
     sequence = models.BigIntegerField(validators=[MinValueValidator(1)])
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    order = foreign_key(Order, on_delete=models.PROTECT, related_name="events")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 

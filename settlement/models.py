@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from market.models import Participant
-from market.references import foreign_key
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
 ZERO = Decimal("0.0000")
@@ -100,7 +99,7 @@ class JournalEntry(models.Model):
         _("idempotency key"), max_length=160, unique=True
     )
     memo = models.TextField(_("memo"), blank=True)
-    caused_by = foreign_key(
+    caused_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
@@ -120,10 +119,10 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    entry = foreign_key(
+    entry = models.ForeignKey(
         JournalEntry, on_delete=models.PROTECT, related_name="postings"
     )
-    account = foreign_key(
+    account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="postings"
     )
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -155,7 +154,7 @@ class Hold(models.Model):
         OPEN = "open", _("open")
         RELEASED = "released", _("released")
 
-    participant = foreign_key(
+    participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="holds"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -202,8 +201,8 @@ class Obligation(models.Model):
 
     trade_id = models.BigIntegerField(_("trade"), unique=True)
     instrument = models.CharField(_("instrument"), max_length=64, db_index=True)
-    buyer = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
-    seller = foreign_key(Participant, on_delete=models.PROTECT, related_name="+")
+    buyer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(
         _("quantity (SCU-h)"), max_digits=16, decimal_places=1
     )
@@ -230,7 +229,7 @@ class Obligation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
     dispute_reason = models.TextField(_("dispute reason"), blank=True)
-    resolved_by = foreign_key(
+    resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
