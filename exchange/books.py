@@ -11,18 +11,16 @@ failed attempt touched, so a rolled-back change never survives in memory.
 import threading
 from decimal import ROUND_HALF_UP
 
+from core import caches
+from core.db import Read, read_now
 from exchange import codec, engine
-from exchange.models import Instrument, Order, OrderEvent
-from market.db import Read, reads_together, values_from_rows
+from exchange.models import Instrument, Order
+from exchange.persistence import events_after_read
 from market.models import Region, Surcharge
 
 # A book catches up on at most this many missed events, or on CATCH_UP_PER_ORDER per
-# order it holds if that is more; further behind, it is rebuilt. On PostgreSQL
-# (bench_services' order stream, 1,200 and 3,700 open orders), a rebuild cost 12-16 us
-# per open order and catching up 10-18 us per event. Under load each process's book
-# misses every group the other process commits (several batches of 100 orders: over
-# 1,000 events), and with a fixed limit of 1,000 the two processes took turns
-# rebuilding the whole book under the instrument's lock.
+# order it holds if that is more; further behind, it is rebuilt (a rebuild costs
+# about as much per open order as catching up does per event: docs/performance.md).
 CATCH_UP_LIMIT = 1000
 CATCH_UP_PER_ORDER = 1
 
@@ -141,39 +139,26 @@ def book_checkout(instrument: Instrument, missed: list | None = None) -> engine.
     return book
 
 
-def missed_read(symbol: str) -> Read | None:
-    """What this process's warm book of `symbol` has not applied yet, as a read to
-    send after the instrument's lock in the same round trip (None: no warm book).
-    `book_checkout` takes it, and reads again if another thread moved the book on
-    meanwhile."""
-    with _registry_lock:
-        instrument_id = _ids.get(symbol)
-        book = _books.get(instrument_id)
-    if book is None:
-        return None
-    return _missed_read(instrument_id, book.sequence, catch_up_limit(book))
+def missed_reads(symbols: set[str]) -> dict[str, Read]:
+    """What this process's warm books of `symbols` have not applied yet, as reads to
+    send after the instruments' lock in the same round trip, by symbol (none for a
+    symbol without a warm book). `book_checkout` takes them, and reads again if
+    another thread moved the book on meanwhile."""
+    reads = {}
+    for symbol in sorted(symbols):
+        with _registry_lock:
+            instrument_id = _ids.get(symbol)
+            book = _books.get(instrument_id)
+        if book is not None:
+            reads[symbol] = events_after_read(
+                instrument_id, book.sequence, catch_up_limit(book)
+            )
+    return reads
 
 
 def _missed(instrument: Instrument, book: engine.Book) -> list[list]:
-    return reads_together(
-        _missed_read(instrument.pk, book.sequence, catch_up_limit(book))
-    )[0]
-
-
-def _missed_read(instrument_id: int, after: int, limit: int) -> Read:
-    """The instrument's events after sequence `after`, as (kind, sequence, order id,
-    data): plain SQL, whose values the fields' converters read as the ORM would (it
-    took 5 ms for the 150 events another process's batch leaves, under the lock)."""
-    meta = OrderEvent._meta
-    fields = [meta.get_field(name) for name in ("kind", "sequence", "order", "data")]
-    sql = (
-        f"SELECT kind, sequence, order_id, data FROM {meta.db_table} "  # noqa: S608
-        "WHERE instrument_id = %s AND sequence > %s ORDER BY sequence LIMIT %s"
-    )
-    return Read(
-        sql,
-        [instrument_id, after, limit + 1],
-        lambda rows: values_from_rows(rows, fields),
+    return read_now(
+        events_after_read(instrument.pk, book.sequence, catch_up_limit(book))
     )
 
 
@@ -196,15 +181,15 @@ def forget_touched() -> None:
     touched().clear()
 
 
-def clear() -> None:
-    """Drop every warm book and cached table lookup (tests, or after a repair)."""
-    from exchange.services import apply, bands, capacity, placement, requests
+def discard(symbol: str) -> None:
+    """Drop the warm book of `symbol`: a savepoint rolled back what changed it."""
+    with _registry_lock:
+        _books.pop(_ids.get(symbol), None)
 
+
+def clear() -> None:
+    """Drop every warm book and every registered cache (tests, or after a repair)."""
     with _registry_lock:
         _books.clear()
         _ids.clear()
-    capacity.table_factor.cache_clear()
-    placement.table_versions.cache_clear()
-    bands._max_surcharge.cache_clear()
-    apply._cluster_chip.cache_clear()
-    requests._clusters.clear()
+    caches.clear()

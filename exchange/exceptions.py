@@ -71,3 +71,15 @@ class PostOnlyWouldCross(ExchangeError):
     """The post-only order would trade on arrival; nothing was done."""
 
     code = "post_only_would_cross"
+
+
+class OrderFailed(ExchangeError):
+    """The order could not be placed because of an internal error; nothing was
+    written for it, and the other orders placed with it were placed without it."""
+
+    code = "internal_error"
+
+
+class DuplicateClientOrderId(Exception):
+    """Another transaction wrote an order with this client_order_id first: not a
+    refusal, the request is answered as the replay of that order."""

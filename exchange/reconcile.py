@@ -4,7 +4,7 @@ obligations, sequences are gapless. Read-only; see `manage.py reconcile`."""
 from django.db.models import Count, Max, Sum
 
 from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
-from exchange.services.apply import order_need
+from exchange.services.rules import order_need
 from settlement import reconcile as ledger
 from settlement.models import Hold, Obligation
 

@@ -5,20 +5,17 @@ Services run in the caller's transaction; `apikey_resolve` is the read the
 authentication class does on every request.
 """
 
-import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from market.db import Read, reads_together, values_from_rows
 from market.exceptions import MarketError
-from market.models import ApiKey, Participant, Region
+from market.models import ApiKey
+from market.persistence import apikey_with_owner
 
 KEY_BYTES = 32
 PREFIX_LENGTH = 8
@@ -81,7 +78,7 @@ def apikey_revoke(*, user: AbstractBaseUser, key_id: int) -> ApiKey:
 def apikey_resolve(key: str) -> ApiKey | None:
     """The usable key row for a presented key (with its user and participant), or
     None for an unknown, revoked or expired key, or an inactive user."""
-    api_key = _key_with_owner(key_digest(key))
+    api_key = apikey_with_owner(key_digest(key))
     now = timezone.now()
     if api_key is None or not api_key.is_usable(now) or not api_key.user.is_active:
         return None
@@ -93,61 +90,3 @@ def apikey_resolve(key: str) -> ApiKey | None:
         ).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
-
-
-def _key_with_owner(digest: str) -> ApiKey | None:
-    """The key's row with its user, the user's participant (None when the user is
-    not one) and the participant's home region, related as
-    `select_related("user", "user__participant__home_region")` relates them, from
-    one plain SELECT: this runs on every API request, and compiling the ORM's query
-    cost more than running it."""
-    sql, fields, models = _owner_select()
-    [rows] = reads_together(Read(sql, [digest]))
-    if not rows:
-        return None
-    values = values_from_rows(rows, fields)[0]
-    alias, made, start = connections[DEFAULT_DB_ALIAS].alias, [], 0
-    for model, names in models:
-        row = values[start : start + len(names)]
-        start += len(names)
-        made.append(None if row[0] is None else model.from_db(alias, names, row))
-    api_key, user, participant, region = made
-    ApiKey._meta.get_field("user").set_cached_value(api_key, user)
-    User = get_user_model()
-    User._meta.get_field("participant").set_cached_value(user, participant)
-    if participant is not None:
-        Participant._meta.get_field("user").set_cached_value(participant, user)
-        Participant._meta.get_field("home_region").set_cached_value(participant, region)
-    return api_key
-
-
-@functools.cache
-def _owner_select() -> tuple[str, list, list]:
-    """`_key_with_owner`'s SELECT (every column of the four tables, in order), its
-    fields, and each model with its attribute names."""
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    tables = [
-        ("k", ApiKey),
-        ("u", get_user_model()),
-        ("p", Participant),
-        ("r", Region),
-    ]
-    fields = [f for _a, model in tables for f in model._meta.concrete_fields]
-    columns = ", ".join(
-        f"{a}.{quote(f.column)}"
-        for a, model in tables
-        for f in model._meta.concrete_fields
-    )
-    t = {a: quote(model._meta.db_table) for a, model in tables}
-    sql = (
-        f"SELECT {columns} FROM {t['k']} k "  # noqa: S608
-        f"JOIN {t['u']} u ON u.id = k.user_id "
-        f"LEFT JOIN {t['p']} p ON p.user_id = u.id "
-        f"LEFT JOIN {t['r']} r ON r.id = p.home_region_id "
-        "WHERE k.digest = %s"
-    )
-    models = [
-        (model, [f.attname for f in model._meta.concrete_fields])
-        for _a, model in tables
-    ]
-    return sql, fields, models

@@ -33,3 +33,16 @@ class DeliveryNotAllowed(SettlementError):
 
 class NotFound(SettlementError):
     code = "not_found"
+
+
+class FundsMoved(Exception):
+    """A balance read without a lock (a snapshot) moved before the writes that
+    relied on it: a concurrent transaction drew it down, and the database refused
+    the overdraft. Not a refusal of the request: decide again with the accounts
+    locked."""
+
+
+class FundsUncertain(Exception):
+    """An amount does not fit beside what this unit of work has already set aside,
+    and those set-asides are upper bounds (a fill may use less than its limit
+    allows): only an exact decision, order by order, can tell."""

@@ -1,4 +1,5 @@
-"""Settlement's narrow interface to the exchange: holds, bonds and fills.
+"""Settlement's narrow interface to the exchange: what an order must set aside,
+whether it fits, holds, bonds and fills.
 
 The exchange calls these inside its own durable order transaction, while it holds the
 instrument's lock (and the cluster's, for sells); they only plan work on a `Batch`,
@@ -11,10 +12,62 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from market.db import rows_insert, unsaved
+from core.db import rows_insert, unsaved
 from settlement import money
-from settlement.ledger import Batch, platform_account
+from settlement.exceptions import FundsMoved, FundsUncertain, InsufficientFunds
+from settlement.funds import Funds
+from settlement.ledger import Batch, LedgerSnapshot, platform_account
 from settlement.models import Account, Hold, Obligation
+
+__all__ = [
+    "Batch",
+    "Fill",
+    "Funds",
+    "FundsMoved",
+    "FundsUncertain",
+    "InsufficientFunds",
+    "LedgerSnapshot",
+    "amount",
+    "buy_hold_set",
+    "fee",
+    "fill_record",
+    "hold_kind",
+    "obligations_save",
+    "order_need",
+    "order_reference",
+    "order_release",
+    "sell_bond_set",
+    "trade_bond_slot",
+    "trade_reference",
+]
+
+
+def order_need(
+    *,
+    side: str,
+    quantity: Decimal,
+    price: Decimal,
+    maker_bps: int,
+    taker_bps: int,
+    bond_rate: Decimal,
+) -> Decimal:
+    """What an open order of `quantity` at `price` must have set aside: a buy's
+    hold (qty x limit plus the fee at the larger rate), a sell's bond."""
+    if side == "buy":
+        return money.buy_hold(
+            quantity=quantity, limit=price, maker_bps=maker_bps, taker_bps=taker_bps
+        )
+    return money.sell_bond(quantity=quantity, price=price, bond_rate=bond_rate)
+
+
+def amount(value: Decimal) -> Decimal:
+    """An exact amount (price x quantity) to the ledger's 4 places."""
+    return money.money(value)
+
+
+def fee(notional: Decimal, bps: int) -> Decimal:
+    """A fee on `notional` at `bps`, as settlement charges it (rounded down)."""
+    return money.fee(notional, bps)
 
 
 def order_reference(order_id: int) -> str:
@@ -111,7 +164,8 @@ class Fill:
     surcharge: Decimal  # network, per SCU-h
     buyer_fee_bps: int
     seller_fee_bps: int
-    bond_amount: Decimal
+    sell_price: Decimal  # the sell order's own price, which its bond was sized on
+    bond_rate: Decimal
     delivery_start: datetime
     delivery_end: datetime
     report_deadline: datetime
@@ -122,11 +176,15 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
     """Move the buyer's all-in amount and fee from its hold to the instrument's escrow,
     attach the trade's share of the seller's bond, and record the obligation.
 
-    Returns the (unsaved) obligation; the batch's commit does not save it, the caller
-    saves it with the trade (see `obligations_save`).
+    Returns the (unsaved) obligation, which carries the amounts settlement decided
+    (escrow, the buyer's fee, the bond); the batch's commit does not save it, the
+    caller saves it with the trade (see `obligations_save`).
     """
     escrow = money.money(fill.quantity * (fill.price + fill.surcharge))
     buyer_fee = money.fee(escrow, fill.buyer_fee_bps)
+    bond_amount = money.trade_bond(
+        quantity=fill.quantity, price=fill.sell_price, bond_rate=fill.bond_rate
+    )
     batch.hold_move(
         kind=Hold.Kind.ORDER,
         reference=order_reference(fill.buy_order_id),
@@ -148,7 +206,7 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
         source=bond,
         kind=Hold.Kind.TRADE_BOND,
         reference=trade_reference(fill.trade_id),
-        amount=fill.bond_amount,
+        amount=bond_amount,
     )
     return unsaved(
         Obligation,
@@ -163,7 +221,7 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
         seller_fee_bps=fill.seller_fee_bps,
         escrow_amount=escrow,
         buyer_fee_escrowed=buyer_fee,
-        bond_amount=fill.bond_amount,
+        bond_amount=bond_amount,
         delivery_start=fill.delivery_start,
         delivery_end=fill.delivery_end,
         report_deadline=fill.report_deadline,

@@ -22,10 +22,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
+from core.db import values_from_rows
 from exchange.marketdata.models import TradeCarbon
 from exchange.models import Instrument, Order, Trade
 from exchange.services.capacity import table_factor
-from market.db import values_from_rows
 from market.models import ChipModel, Cluster, Participant, Region
 from settlement.models import Obligation
 

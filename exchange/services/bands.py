@@ -1,11 +1,11 @@
 """The price band: sells within [lo, hi] at the site, buys within [lo, hi + Smax]
 all-in, where Smax is the largest surcharge into the buyer's origin."""
 
-import functools
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.db.models import Max
 
+from core import caches
 from exchange.exceptions import PriceOutOfBand, PriceRequired
 from exchange.models import Instrument, Order
 from market.models import Region, Surcharge
@@ -26,7 +26,7 @@ def max_surcharge_into(instrument: Instrument, origin: Region) -> Decimal:
     return _max_surcharge(instrument.surcharge_table_id, origin.pk)
 
 
-@functools.lru_cache(maxsize=4096)
+@caches.memoize(maxsize=4096)
 def _max_surcharge(table_id: int, region_id: int) -> Decimal:
     """Smax into a region (published tables are immutable: cached per process)."""
     return Surcharge.objects.filter(

@@ -1,21 +1,40 @@
 """Cluster capacity: a sell commits `qty / (factor x window hours)` chips for its whole
 window, and at every instant the chips committed by a cluster's open and filled sells,
-across instruments and profiles, stay within its count."""
+across instruments and profiles, stay within its count.
 
-import functools
+This module owns commitments: what a sell commits, what a cluster's written sells
+commit (the kept sums, `ClusterCommitment`), the tally of a unit of work's own sells
+beside them, and moving the kept sums when sells change. Callers hold the cluster's
+row lock (taken by `reads`, after the instrument's) when they check.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db import connection
-
-from exchange.exceptions import InsufficientCapacity
-from exchange.models import ClusterCommitment, Instrument, Order
-from market.db import Read, reads_together, values_from_rows
+from core import caches
+from core.db import Read, read_now, reads_together
+from exchange.exceptions import InsufficientCapacity, InvalidOrder
+from exchange.models import Instrument, Order
+from exchange.persistence import (
+    Commitment,
+    commitments_by_symbol_read,
+    commitments_move_later,
+    commitments_read,
+)
 from market.exceptions import NoConversionFactor
 from market.models import Cluster, ConversionFactor
+from market.persistence import clusters_count_read
 
-# (chips, window start, window end)
-type Commitment = tuple[Decimal, datetime, datetime]
+CHIP_PLACES = Decimal("0.000000001")
+
+
+def committed_chips(quantity: Decimal, factor: Decimal, hours: Decimal) -> Decimal:
+    """Chips a sell of `quantity` SCU-h commits over its window, rounded up."""
+    return (quantity / (factor * hours)).quantize(CHIP_PLACES, rounding="ROUND_CEILING")
 
 
 def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
@@ -31,7 +50,7 @@ def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
     return factor
 
 
-@functools.lru_cache(maxsize=8192)
+@caches.memoize(maxsize=8192)
 def table_factor(table_id: int, profile_id: int, chip_id: int) -> Decimal | None:
     """A published factor (tables are immutable, so each process may keep them)."""
     return (
@@ -43,23 +62,21 @@ def table_factor(table_id: int, profile_id: int, chip_id: int) -> Decimal | None
     )
 
 
+@caches.memoize(maxsize=8192)
+def _cluster_chip(cluster_id: int) -> int:
+    """A cluster's chip never changes once it exists (orders refer to it)."""
+    return Cluster.objects.values_list("chip_id", flat=True).get(pk=cluster_id)
+
+
 def peak_commitment(
-    *,
-    cluster: Cluster,
-    start: datetime,
-    end: datetime,
-    exclude_order: int | None = None,
-    pending: list[Commitment] | None = None,
-    known: list[Commitment] | None = None,
+    *, cluster: Cluster, start: datetime, end: datetime, rows: list | None = None
 ) -> Decimal:
-    """The most chips the cluster's sells commit at any instant of [start, end),
-    counting `pending` sells not written yet. A caller that read the `commitments`
-    under the cluster's lock already passes them as `known`."""
-    if known is None:
-        known = commitments(
-            cluster=cluster, start=start, end=end, exclude_order=exclude_order
-        )
-    rows = known + [(c, s, e) for c, s, e in pending or () if s < end and e > start]
+    """The most chips the cluster's sells commit at any instant of [start, end):
+    its written sells' (read now, unless the caller passes the `rows` it read),
+    and those of `rows` the caller adds."""
+    if rows is None:
+        rows = read_now(commitments_read(cluster.pk, start, end))
+    rows = [(c, s, e) for c, s, e in rows if s < end and e > start]
     # The sum of overlapping windows only grows at a window's start, so checking the
     # new window's start and every start inside it finds the peak.
     instants = {start} | {s for _c, s, _e in rows if s > start}
@@ -69,112 +86,110 @@ def peak_commitment(
     )
 
 
-def commitments(
-    *,
-    cluster: Cluster,
-    start: datetime,
-    end: datetime,
-    exclude_order: int | None = None,
-) -> list[Commitment]:
-    """What the cluster's written sells commit, per instrument whose window overlaps
-    [start, end), from the kept sums (`ClusterCommitment`); without `exclude_order`
-    (an order being resized)."""
-    [rows] = reads_together(commitments_read(cluster.pk, start, end))
-    if exclude_order is not None:
-        excluded = (
-            Order.objects.filter(pk=exclude_order, cluster=cluster)
-            .values_list(
-                "committed_chips",
-                "instrument__delivery_start",
-                "instrument__delivery_end",
+def reads(cluster_ids: set[int], symbols: set[str]) -> dict[str, Read]:
+    """The reads a `Tally` is made of, to send after the instruments' lock: the
+    clusters locked with their counts, and what they commit in each window."""
+    if not cluster_ids:
+        return {}
+    return {
+        "counts": clusters_count_read(cluster_ids),
+        "written": commitments_by_symbol_read(cluster_ids, symbols),
+    }
+
+
+@dataclass
+class Tally:
+    """What a unit of work knows of its sells' clusters: their counts and
+    commitments as read under their locks, and what its own sells commit."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    written: dict[tuple[int, str], list[Commitment]] = field(default_factory=dict)
+    pending: dict[int, list[Commitment]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def from_reads(cls, answers: Mapping[str, Any]) -> "Tally":
+        return cls(answers.get("counts", {}), answers.get("written", {}))
+
+    @classmethod
+    def read(cls, cluster_ids: set[int], symbols: set[str]) -> "Tally":
+        """Lock the clusters and read them (caller holds the instruments' lock)."""
+        return cls.from_reads(reads_together(reads(cluster_ids, symbols)))
+
+    def check(
+        self, order: Order, instrument: Instrument, *, replacing: Decimal = Decimal(0)
+    ) -> None:
+        """Set what the sell commits for its quantity, and raise unless that fits
+        beside what the cluster already commits (less `replacing`, the chips of the
+        order being resized)."""
+        cluster = order.cluster  # chip and region resolved before the lock
+        if cluster.pk not in self.counts:
+            message = f"There is no cluster {cluster.pk}."
+            raise InvalidOrder(message, fields={"cluster": [message]})
+        cluster.count = self.counts[cluster.pk]
+        factor = factor_for(cluster=cluster, instrument=instrument)
+        hours = instrument.hours
+        order.committed_chips = committed_chips(order.quantity, factor, hours)
+        start, end = instrument.delivery_start, instrument.delivery_end
+        rows = [
+            *self.written.get((cluster.pk, instrument.symbol), []),
+            *self.pending[cluster.pk],
+            (-replacing, start, end),
+        ]
+        used = peak_commitment(cluster=cluster, start=start, end=end, rows=rows)
+        if used + order.committed_chips > cluster.count:
+            free = max(cluster.count - used, Decimal(0))
+            raise InsufficientCapacity(
+                f"Cluster {cluster.name} has {free.normalize()} of {cluster.count} "
+                f"chips free in this window; the order needs "
+                f"{order.committed_chips.normalize()}."
             )
-            .first()
+
+    def add(self, order: Order, kept: Decimal, instrument: Instrument) -> None:
+        """Count a checked sell that keeps `kept` SCU-h after matching (filled or
+        resting) beside the cluster's written sells."""
+        factor = factor_for(cluster=order.cluster, instrument=instrument)
+        self.pending[order.cluster_id].append(
+            (
+                committed_chips(kept, factor, instrument.hours),
+                instrument.delivery_start,
+                instrument.delivery_end,
+            )
         )
-        if excluded is not None and excluded[1] < end and excluded[2] > start:
-            rows.append((-excluded[0], excluded[1], excluded[2]))
-    return rows
 
 
-def commitments_read(cluster_id: int, start: datetime, end: datetime) -> Read:
-    """`commitments` (without an excluded order) as a read that can go with others,
-    in plain SQL: once per sell, where the ORM's compiler cost more than the query."""
-    kept, inst = ClusterCommitment._meta, Instrument._meta
-    fields = [
-        kept.get_field("chips"),
-        inst.get_field("delivery_start"),
-        inst.get_field("delivery_end"),
-    ]
-    sql = (
-        f"SELECT c.chips, i.delivery_start, i.delivery_end FROM {kept.db_table} c "  # noqa: S608
-        f"JOIN {inst.db_table} i ON i.id = c.instrument_id "
-        "WHERE c.cluster_id = %s AND c.chips > 0 "
-        "AND i.delivery_start < %s AND i.delivery_end > %s"
-    )
+@dataclass
+class Moves:
+    """How a command's sells change what their clusters commit in its instrument:
+    each sell's chips before the command, and after it (`recommit`)."""
 
-    moment = fields[1].get_db_prep_value  # SQLite keeps times as text
-    return Read(
-        sql,
-        [cluster_id, moment(end, connection), moment(start, connection)],
-        lambda rows: [tuple(values) for values in values_from_rows(rows, fields)],
-    )
+    instrument: Instrument
+    before: dict[int, Decimal] = field(default_factory=dict)
 
+    def note(self, order: Order) -> None:
+        """Remember what a written sell commits before the command changes it."""
+        if order.side == Order.Side.SELL:
+            self.before.setdefault(order.pk, order.committed_chips)
 
-def commitments_by_symbol_read(cluster_ids: set[int], symbols: set[str]) -> Read:
-    """`commitments_read` for every pair of these clusters and instruments, each
-    instrument's window read from its row in the same statement (so it can go in
-    the round trip that locks the instruments): {(cluster id, symbol): [...]}, a
-    pair with nothing committed missing."""
-    kept, inst = ClusterCommitment._meta, Instrument._meta
-    fields = [
-        kept.get_field("cluster"),
-        inst.get_field("symbol"),
-        kept.get_field("chips"),
-        inst.get_field("delivery_start"),
-        inst.get_field("delivery_end"),
-    ]
-    clusters, names = (
-        ", ".join(["%s"] * len(cluster_ids)),
-        ", ".join(["%s"] * len(symbols)),
-    )
-    sql = (
-        f"SELECT c.cluster_id, w.symbol, c.chips, i.delivery_start, i.delivery_end "  # noqa: S608
-        f"FROM {kept.db_table} c JOIN {inst.db_table} i ON i.id = c.instrument_id "
-        f"JOIN {inst.db_table} w ON w.symbol IN ({names}) "
-        "AND i.delivery_start < w.delivery_end AND i.delivery_end > w.delivery_start "
-        f"WHERE c.cluster_id IN ({clusters}) AND c.chips > 0"
-    )
+    def recommit(self, order: Order) -> None:
+        """A sell commits what it keeps (filled plus remaining) from now on."""
+        inst = self.instrument
+        chip = _cluster_chip(order.cluster_id)
+        factor = table_factor(inst.conversion_table_id, inst.profile_id, chip)
+        if factor is None:  # placement checked it; only a broken table gets here
+            raise RuntimeError(f"no factor for chip {chip} in {inst}")
+        kept = order.filled_quantity + order.remaining_quantity
+        order.committed_chips = committed_chips(kept, factor, inst.hours)
 
-    def parse(rows: list) -> dict[tuple[int, str], list[Commitment]]:
-        out: dict[tuple[int, str], list[Commitment]] = {}
-        for cluster_id, symbol, *commitment in values_from_rows(rows, fields):
-            out.setdefault((cluster_id, symbol), []).append(tuple(commitment))
-        return out
-
-    return Read(sql, [*sorted(symbols), *sorted(cluster_ids)], parse)
-
-
-def capacity_check(
-    *,
-    cluster: Cluster,
-    instrument: Instrument,
-    chips: Decimal,
-    exclude_order: int | None = None,
-    pending: list[Commitment] | None = None,
-    known: list[Commitment] | None = None,
-) -> None:
-    """Raise InsufficientCapacity unless `chips` more fit in the cluster for the
-    instrument's window. Caller holds the cluster's row lock."""
-    used = peak_commitment(
-        cluster=cluster,
-        start=instrument.delivery_start,
-        end=instrument.delivery_end,
-        exclude_order=exclude_order,
-        pending=pending,
-        known=known,
-    )
-    if used + chips > cluster.count:
-        free = max(cluster.count - used, Decimal(0))
-        raise InsufficientCapacity(
-            f"Cluster {cluster.name} has {free.normalize()} of {cluster.count} chips "
-            f"free in this window; the order needs {chips.normalize()}."
-        )
+    def write(self, orders: list[Order]) -> None:
+        """Move each cluster's kept sum by what its sells' chips moved."""
+        deltas: dict[int, Decimal] = {}
+        for order in orders:
+            if order.side != Order.Side.SELL:
+                continue
+            moved = order.committed_chips - self.before.get(order.pk, Decimal(0))
+            if moved:
+                deltas[order.cluster_id] = deltas.get(order.cluster_id, 0) + moved
+        if deltas:
+            commitments_move_later(self.instrument.pk, deltas)

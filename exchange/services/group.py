@@ -6,13 +6,13 @@ thread that finds another thread of its process already placing on the instrumen
 leaves its request (an order, or a batch on that one instrument) in the instrument's
 queue instead of waiting for the lock. When the placing thread is done, one of the
 waiting threads (the leader) takes every request queued by then and places them
-together, in one transaction, through the same code as a batch: one instrument lock,
-one catch-up of the warm book, one ledger batch, one set of writes. Each order is
+together, in one transaction, through the same pipeline as a batch. Each order is
 still checked and answered on its own, in arrival order.
 
 A thread places at most one group, the one holding its own order, so no request
 waits behind more than the group being placed plus its own. With one request at a
-time (or one thread per process) a group is that one order.
+time (or one thread per process) a group is that one order. A queue lives while a
+thread uses it: a symbol nobody listed leaves nothing behind.
 """
 
 import threading
@@ -38,22 +38,31 @@ class _Queue:
     ready: threading.Condition = field(default_factory=threading.Condition)
     pending: list[_Ticket] = field(default_factory=list)
     busy: bool = False
+    users: int = 0  # threads queued or placing: the queue is dropped at 0
 
 
 _queues: dict[str, _Queue] = {}
 _queues_lock = threading.Lock()
 
 
-def _queue(key: str) -> _Queue:
-    with _queues_lock:
-        return _queues.setdefault(key, _Queue())
-
-
 def group_commit[E, R](key: str, entry: E, place: Callable[[list[E]], list[R]]) -> R:
     """Place `entry` with whatever else is queued under `key` (an instrument symbol)
     by then: `place(entries)` answers each entry, in order, in one transaction. An
-    exception `place` raises is raised in every thread of the group."""
-    queue = _queue(key)
+    exception `place` raises is raised in every thread of the group (`place` answers
+    an order's own failure as its outcome)."""
+    with _queues_lock:
+        queue = _queues.setdefault(key, _Queue())
+        queue.users += 1
+    try:
+        return _through(queue, entry, place)
+    finally:
+        with _queues_lock:
+            queue.users -= 1
+            if not queue.users:
+                del _queues[key]
+
+
+def _through[E, R](queue: _Queue, entry: E, place: Callable[[list[E]], list[R]]) -> R:
     ticket: _Ticket[E, R] = _Ticket(entry)
     with queue.ready:
         queue.pending.append(ticket)

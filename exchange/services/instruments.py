@@ -18,7 +18,7 @@ from exchange.entry import run_durable
 from exchange.exceptions import InstrumentNotOpen, InvalidOrder
 from exchange.locks import instrument_for_update
 from exchange.models import Instrument, Order
-from exchange.services.apply import command_run
+from exchange.services.command import command_run
 from market import selectors as market_selectors
 from market.models import WorkloadProfile
 from settlement import services as settlement_services

@@ -1,5 +1,6 @@
 """Cancel, cancel-all and amend: each takes the instrument's lock, asks the engine,
-and persists its events through a `Command`."""
+and persists its events through a `Command`. An amend that loses priority meets the
+rules placement applies (`rules`, `capacity`, settlement's `Funds`) again."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,17 +8,17 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.db import row_copy
 from exchange import codec
 from exchange.entry import run_durable
-from exchange.exceptions import InstrumentNotOpen, InvalidOrder, NotFound, OrderNotOpen
-from exchange.locks import cluster_for_update, instrument_for_update
+from exchange.exceptions import InvalidOrder, NotFound, OrderNotOpen
+from exchange.locks import instrument_for_update
 from exchange.models import Instrument, Order, Trade
 from exchange.monitoring.observe import trades_committed
-from exchange.services import bands, capacity
-from exchange.services.apply import command_run, committed_chips, order_need
+from exchange.services import capacity, rules
+from exchange.services.command import command_run
 from market.models import Participant
-from settlement.exceptions import InsufficientFunds
-from settlement.models import Account, Hold
+from settlement import interface as settlement
 
 
 @dataclass(frozen=True)
@@ -136,36 +137,11 @@ def _amend(*, participant, order_id, price, quantity, now) -> Amended:
     order.refresh_from_db()
     if not order.is_open or order.type != Order.Type.LIMIT:
         raise OrderNotOpen(f"Order {order_id} is not a resting limit order.")
-    if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
-        raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
-    new_price = order.price if price is None else price
-    new_total = order.quantity if quantity is None else quantity
-    codec.steps(new_price, instrument.tick_size, "price")
-    codec.steps(new_total, instrument.lot_size, "quantity")
-    if new_total <= order.filled_quantity:
-        raise InvalidOrder(
-            f"The new quantity must exceed what is filled ({order.filled_quantity}).",
-            fields={"quantity": ["Must exceed the filled quantity."]},
-        )
-    if new_price != order.price:
-        bands.band_check(instrument, order.side, new_price, order.region)
-    draft = Order(
-        side=order.side,
-        price=new_price,
-        remaining_quantity=new_total - order.filled_quantity,
-    )
-    if order.side == Order.Side.SELL and new_total > order.quantity:
-        cluster = cluster_for_update(order.cluster_id)
-        factor = capacity.factor_for(cluster=cluster, instrument=instrument)
-        capacity.capacity_check(
-            cluster=cluster,
-            instrument=instrument,
-            exclude_order=order.pk,
-            chips=committed_chips(new_total, factor, instrument.hours),
-        )
-    _check_more_funds(order, draft, instrument)
-    ticks = codec.steps(new_price, instrument.tick_size, "price")
-    lots = codec.steps(draft.remaining_quantity, instrument.lot_size, "quantity")
+    rules.check_open(instrument, now)
+    amended = _amended(order, price, quantity, instrument)
+    _check_amend(order, amended, instrument)
+    ticks = codec.steps(amended.price, instrument.tick_size, "price")
+    lots = codec.steps(amended.remaining_quantity, instrument.lot_size, "quantity")
     command = command_run(
         instrument,
         now,
@@ -180,19 +156,43 @@ def _amend(*, participant, order_id, price, quantity, now) -> Amended:
     return Amended(order, command.trades)
 
 
-def _check_more_funds(order: Order, draft: Order, instrument: Instrument) -> None:
-    """An amend that needs a larger hold or bond must find the difference available."""
-    kind = Hold.Kind.ORDER if order.side == Order.Side.BUY else Hold.Kind.BOND
-    current = Hold.objects.filter(kind=kind, reference=f"order:{order.pk}").values_list(
-        "amount", flat=True
-    ).first() or Decimal(0)
-    extra = order_need(draft, instrument) - current
-    if extra <= 0:
-        return
-    available = Account.objects.filter(
-        participant_id=order.participant_id, kind=Account.Kind.AVAILABLE
-    ).values_list("balance", flat=True).first() or Decimal(0)
-    if extra > available:
-        raise InsufficientFunds(
-            f"The amended order needs {extra} CNY more; {available} CNY is available."
+def _amended(
+    order: Order,
+    price: Decimal | None,
+    quantity: Decimal | None,
+    instrument: Instrument,
+) -> Order:
+    """The order as the amend would leave it (a copy: the engine decides), on the
+    instrument's grid."""
+    amended = row_copy(order)
+    amended.price = order.price if price is None else price
+    amended.quantity = order.quantity if quantity is None else quantity
+    codec.steps(amended.price, instrument.tick_size, "price")
+    codec.steps(amended.quantity, instrument.lot_size, "quantity")
+    if amended.quantity <= order.filled_quantity:
+        raise InvalidOrder(
+            f"The new quantity must exceed what is filled ({order.filled_quantity}).",
+            fields={"quantity": ["Must exceed the filled quantity."]},
+        )
+    amended.remaining_quantity = amended.quantity - order.filled_quantity
+    return amended
+
+
+def _check_amend(order: Order, amended: Order, instrument: Instrument) -> None:
+    """Placement's rules for what the amend changes: the band for a new price,
+    capacity for a larger sell, funds for a larger hold or bond. Caller holds the
+    instrument's lock; this takes the cluster's."""
+    if amended.price != order.price:
+        rules.check_price(amended, instrument, amended.price)
+    if order.side == Order.Side.SELL and amended.quantity > order.quantity:
+        tally = capacity.Tally.read({order.cluster_id}, {instrument.symbol})
+        tally.check(amended, instrument, replacing=order.committed_chips)
+    extra = rules.order_need(amended, instrument) - rules.order_need(order, instrument)
+    if extra > 0:
+        snapshot = settlement.LedgerSnapshot.read({order.participant_id})
+        funds = settlement.Funds(snapshot.available())
+        funds.check(
+            participant_id=order.participant_id,
+            amount=extra,
+            need=f"{extra} CNY more",
         )

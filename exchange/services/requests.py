@@ -1,8 +1,10 @@
-"""What a client asks for, as plain data, and the checks that need no lock.
+"""What a client asks for, as plain data, and what needs no lock: the intake of an
+order before placement.
 
 The API's and the web's input serializers/forms parse types; these functions check
-references and combinations (a 400 with `fields`) and roles (a 403), and normalize the
-request into the form that is hashed for `client_order_id` idempotency.
+references and combinations (a 400 with `fields`) and roles (a 403), normalize the
+request into the form that is hashed for `client_order_id` idempotency, find the
+replay of a request sent before, and build the order's unsaved row.
 """
 
 import copy
@@ -12,8 +14,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
-from exchange.exceptions import InvalidOrder, PermissionDenied
-from exchange.models import Instrument, Order
+from core import caches
+from core.db import unsaved
+from exchange.exceptions import ClientOrderIdConflict, InvalidOrder, PermissionDenied
+from exchange.models import Order, Trade
+from market.exceptions import DomainError
 from market.models import Cluster, Participant, Region, SoftwareStack
 
 
@@ -80,13 +85,6 @@ def check_role(participant: Participant, side: str) -> None:
         raise PermissionDenied("Only sellers can place sell orders.")
 
 
-def instrument_get(symbol: str) -> Instrument:
-    instrument = Instrument.objects.filter(symbol=symbol).first()
-    if instrument is None:
-        raise _bad("instrument", f"Unknown instrument {symbol!r}.")
-    return instrument
-
-
 def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
     if req.cluster is None:
         raise _bad("cluster", "A sell order names one of your clusters.")
@@ -113,6 +111,7 @@ def sell_site(req: OrderRequest, participant: Participant) -> Cluster:
 # change, so each process keeps them (only found ones: ids are never reused). The
 # count is read under the cluster's lock; a cluster deleted meanwhile fails there.
 _clusters: dict[int, Cluster] = {}
+caches.register(_clusters.clear)
 
 
 def buy_origin(req: OrderRequest, participant: Participant) -> Region:
@@ -167,3 +166,85 @@ def constraints_resolve(raw: dict | None) -> dict:
     if raw.get("min_green_share") is not None:
         out["min_green_share"] = str(raw["min_green_share"])
     return out
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    fills: list[Trade]
+    created: bool  # False: a replay of an earlier request with the same body
+
+
+@dataclass(slots=True)
+class Entry:
+    """One order to place: by whom, as asked, and its unsaved row (or its answer
+    already: a replay, or a refusal before the lock)."""
+
+    participant: Participant
+    request: OrderRequest
+    item: Order | Placed | DomainError
+
+
+def intake(participant: Participant, request: OrderRequest, now: datetime) -> Entry:
+    """The checks that need no lock, then the replay of an earlier request with
+    this client_order_id, or the order's unsaved row. Raises the refusal."""
+    check_role(participant, request.side)
+    check_combination(request, now)
+    item = replay(participant, request) or order_row(participant, request)
+    return Entry(participant, request, item)
+
+
+def replay(participant: Participant, request: OrderRequest) -> Placed | None:
+    """The order placed before for this client_order_id, with its placement's fills;
+    ClientOrderIdConflict when it was placed with another body."""
+    if request.client_order_id is None:
+        return None
+    order = Order.objects.filter(
+        participant=participant, client_order_id=request.client_order_id
+    ).first()
+    if order is None:
+        return None
+    if order.request_hash != request.digest():
+        raise ClientOrderIdConflict(
+            f"client_order_id {request.client_order_id!r} was used with another body."
+        )
+    return Placed(order, placement_fills(order), created=False)
+
+
+def placement_fills(order: Order) -> list[Trade]:
+    """The fills the order's placement produced (not later ones)."""
+    side = "buy_order" if order.side == Order.Side.BUY else "sell_order"
+    return list(
+        Trade.objects.filter(**{side: order}, sequence__lte=order.placed_through or 0)
+        .select_related("buy_order", "sell_order")
+        .order_by("sequence")
+    )
+
+
+def order_row(participant: Participant, req: OrderRequest) -> Order:
+    """The order's row, unsaved, with its references resolved (no lock needed: a
+    cluster's region and chip never change, and neither do regions or stacks)."""
+    order = unsaved(  # without Model.__init__: once per order of a batch
+        Order,
+        side=req.side,
+        type=req.type,
+        time_in_force=req.time_in_force,
+        post_only=req.post_only,
+        price=req.price,
+        quantity=req.quantity,
+        remaining_quantity=req.quantity,
+        client_order_id=req.client_order_id,
+        request_hash=req.digest(),
+        expires_at=req.expires_at,
+    )
+    order.participant = participant
+    if req.side == Order.Side.SELL:
+        cluster = sell_site(req, participant)
+        order.cluster, order.region = cluster, cluster.region
+        order.stack = cluster.chip.stack
+    else:
+        order.region = buy_origin(req, participant)
+        order.constraints = constraints_resolve(req.constraints)
+    order.instrument_symbol = req.instrument  # not a field: what placement locks
+    order.limit_price = req.price  # a market order's protection limit, if any
+    return order

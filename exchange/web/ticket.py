@@ -30,7 +30,7 @@ from exchange.exceptions import (
 from exchange.models import Instrument, Order
 from exchange.selectors import resting_orders
 from exchange.services import bands, capacity
-from exchange.services.apply import committed_chips
+from exchange.services.capacity import committed_chips
 from exchange.web.forms import OrderTicketForm, band_message
 from market.exceptions import DomainError, NoConversionFactor
 from market.models import Cluster, Participant, Region, Surcharge

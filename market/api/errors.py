@@ -25,6 +25,7 @@ DOMAIN_STATUS = {
     "immutable_record": 409,
     "no_published_table": 404,
     "delivery_not_allowed": 409,
+    "internal_error": 500,
 }
 
 DRF_CODES = [

@@ -413,7 +413,7 @@ def test_batch_repeating_a_client_order_id_places_it_once(instrument, buyer_api)
 
 def test_long_batch_repeating_a_client_order_id_places_it_once(instrument, buyer_api):
     """The same from enough orders that their rows are written by COPY."""
-    from market.db import COPY_FROM
+    from core.db import COPY_FROM
 
     orders = [buy(instrument, f"{10 + i / 100:.2f}") for i in range(COPY_FROM)]
     orders += [buy(instrument, client_order_id="again")] * 2

@@ -91,9 +91,8 @@ def trade(
             surcharge=s,
             buyer_fee_bps=buyer_bps,
             seller_fee_bps=seller_bps,
-            bond_amount=money.trade_bond(
-                quantity=q, price=p, bond_rate=Decimal(bond_rate)
-            ),
+            sell_price=p,
+            bond_rate=Decimal(bond_rate),
             delivery_start=start,
             delivery_end=end,
             report_deadline=report,

@@ -8,11 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from exchange.models import Order, OrderEvent, Trade
-from market.db import (
+from core.db import (
     COPY_FROM,
     Read,
-    _reads_attribute,
     execute_later,
     ids_read,
     model_columns,
@@ -24,6 +22,9 @@ from market.db import (
     unsaved,
     writes_together,
 )
+from core.db.rows import _reads_attribute
+from core.db.vendor import sends_statements_together
+from exchange.models import Order, OrderEvent, Trade
 from settlement.models import Account, Hold, JournalEntry, Posting
 from tests.factories import ParticipantFactory
 
@@ -214,16 +215,19 @@ def test_reads_together_answer_each_read_and_build_rows_as_the_orm_does():
         kind=Account.Kind.AVAILABLE, participant=participant, balance=Decimal("2.5")
     )
     columns = model_columns(Account)
-    one_trip = connection.vendor == "postgresql"
+    one_trip = sends_statements_together()
     with CaptureQueriesContext(connection) as sent:
-        accounts, keys = reads_together(
-            Read(
-                f"SELECT {columns} FROM settlement_account WHERE id = %s",  # noqa: S608
-                [account.pk],
-                lambda rows: models_from_rows(Account, rows),
-            ),
-            ids_read(Hold, 3),
+        got = reads_together(
+            {
+                "accounts": Read(
+                    f"SELECT {columns} FROM settlement_account WHERE id = %s",  # noqa: S608
+                    [account.pk],
+                    lambda rows: models_from_rows(Account, rows),
+                ),
+                "keys": ids_read(Hold, 3),
+            }
         )
+    accounts, keys = got["accounts"], got["keys"]
     if one_trip:
         assert len(sent) == 1
     [read] = accounts

@@ -1,0 +1,1 @@
+"""Project-wide plumbing that no app owns (see DESIGN.md, Layout)."""

@@ -1,0 +1,81 @@
+"""The catalogue's own SQL: clusters locked with their chip counts (all that can
+change on a cluster once orders name it; once per sell, under the instrument's
+lock), and an API key with its owner (every API request). Plain SQL where the ORM's
+query compilation costs more than the statement."""
+
+import functools
+
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from core.db import Read, for_update, read_now, values_from_rows
+from market.models import ApiKey, Cluster, Participant, Region
+
+
+def clusters_count_read(cluster_ids: set[int]) -> Read:
+    """Lock clusters in primary-key order and read their chip counts:
+    {cluster id: count}; a deleted cluster is missing."""
+    marks = ", ".join(["%s"] * len(cluster_ids))
+    sql = (
+        f"SELECT id, count FROM {Cluster._meta.db_table} "  # noqa: S608
+        f"WHERE id IN ({marks}) ORDER BY id{for_update()}"
+    )
+    return Read(sql, sorted(cluster_ids), dict)
+
+
+def apikey_with_owner(digest: str) -> ApiKey | None:
+    """The key's row with its user, the user's participant (None when the user is
+    not one) and the participant's home region, related as
+    `select_related("user", "user__participant__home_region")` relates them, from
+    one plain SELECT (every API request: the ORM's compiler cost more than the
+    query)."""
+    sql, fields, models = _owner_select()
+    rows = read_now(Read(sql, [digest]))
+    if not rows:
+        return None
+    values = values_from_rows(rows, fields)[0]
+    alias, made, start = connections[DEFAULT_DB_ALIAS].alias, [], 0
+    for model, names in models:
+        row = values[start : start + len(names)]
+        start += len(names)
+        made.append(None if row[0] is None else model.from_db(alias, names, row))
+    api_key, user, participant, region = made
+    ApiKey._meta.get_field("user").set_cached_value(api_key, user)
+    User = get_user_model()
+    User._meta.get_field("participant").set_cached_value(user, participant)
+    if participant is not None:
+        Participant._meta.get_field("user").set_cached_value(participant, user)
+        Participant._meta.get_field("home_region").set_cached_value(participant, region)
+    return api_key
+
+
+@functools.cache
+def _owner_select() -> tuple[str, list, list]:
+    """`apikey_with_owner`'s SELECT (every column of the four tables, in order), its
+    fields, and each model with its attribute names."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    tables = [
+        ("k", ApiKey),
+        ("u", get_user_model()),
+        ("p", Participant),
+        ("r", Region),
+    ]
+    fields = [f for _a, model in tables for f in model._meta.concrete_fields]
+    columns = ", ".join(
+        f"{a}.{quote(f.column)}"
+        for a, model in tables
+        for f in model._meta.concrete_fields
+    )
+    t = {a: quote(model._meta.db_table) for a, model in tables}
+    sql = (
+        f"SELECT {columns} FROM {t['k']} k "  # noqa: S608
+        f"JOIN {t['u']} u ON u.id = k.user_id "
+        f"LEFT JOIN {t['p']} p ON p.user_id = u.id "
+        f"LEFT JOIN {t['r']} r ON r.id = p.home_region_id "
+        "WHERE k.digest = %s"
+    )
+    models = [
+        (model, [f.attname for f in model._meta.concrete_fields])
+        for _a, model in tables
+    ]
+    return sql, fields, models

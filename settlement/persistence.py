@@ -1,0 +1,112 @@
+"""Settlement's own SQL: the accounts' snapshot and locks, balances moved by their
+postings' sums, and holds locked by (kind, reference). Plain SQL where the ORM's
+query compilation costs more than the statement (these run once per order command);
+the backend differences are core.db's."""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import DatabaseError, connection
+
+from core.db import (
+    Read,
+    add_by_id,
+    execute_later,
+    for_update,
+    id_in,
+    locks_rows,
+    pairs_in,
+)
+from settlement.models import Account, Hold
+from settlement.money import CENT4
+
+# (kind, participant id or None, instrument symbol or "")
+type AccountKey = tuple[str, int | None, str]
+
+_COLUMNS = ["id", "kind", "participant_id", "instrument", "balance"]
+
+
+def accounts_read(participant_ids: set[int]) -> Read:
+    """The participants' own accounts (available, held, bond) that exist, read
+    without a lock: {account key: Account}."""
+    marks = ", ".join(["%s"] * len(participant_ids))
+    kinds = ", ".join(["%s"] * len(Account.PARTICIPANT_KINDS))
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)} FROM {Account._meta.db_table} "  # noqa: S608
+        f"WHERE participant_id IN ({marks}) AND kind IN ({kinds})"
+    )
+    return Read(
+        sql,
+        [*sorted(participant_ids), *Account.PARTICIPANT_KINDS],
+        _accounts_from_rows,
+    )
+
+
+def accounts_lock_read(keys: set[AccountKey]) -> Read:
+    """The accounts of `keys` that exist, locked in primary-key order (the order
+    every lock on accounts takes, so two commands never deadlock on them)."""
+    conditions, params = [], []
+    for kind, participant_id, instrument in sorted(keys, key=_key_order):
+        owner = "participant_id " + ("IS NULL" if participant_id is None else "= %s")
+        conditions.append(f"(kind = %s AND {owner} AND instrument = %s)")
+        params += [kind, *([] if participant_id is None else [participant_id])]
+        params.append(instrument)
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)} FROM {Account._meta.db_table} "  # noqa: S608
+        f"WHERE {' OR '.join(conditions)} ORDER BY id{for_update()}"
+    )
+    return Read(sql, params, _accounts_from_rows)
+
+
+def accounts_lock_later(ids: list[int]) -> None:
+    """Lock accounts in key order, with the writes held back after it."""
+    if not locks_rows():  # the backend holds the whole database already
+        return
+    condition, params = id_in("id", sorted(ids))
+    execute_later(
+        f"SELECT id FROM {Account._meta.db_table} "  # noqa: S608
+        f"WHERE {condition} ORDER BY id{for_update()}",
+        params,
+    )
+
+
+def balances_move_later(
+    sums: dict[int, Decimal], errors: Callable[[DatabaseError], Exception | None]
+) -> None:
+    """Move locked accounts' balances by these sums (account id -> sum); `errors`
+    answers the database's refusal (its CHECK on negative balances)."""
+    places = Account._meta.get_field("balance").decimal_places
+    sql, params = add_by_id(Account._meta.db_table, "balance", sums, places)
+    execute_later(sql, params, errors=errors)
+
+
+def holds_for_update(slots: list[tuple[str, str]]) -> list[Hold]:
+    """The holds of these (kind, reference) slots that exist, locked in key order."""
+    join, params = pairs_in("h", ("kind", "reference"), slots)
+    sql = (
+        f"SELECT h.* FROM {Hold._meta.db_table} h {join} "  # noqa: S608
+        f"ORDER BY h.id{for_update(of='h')}"
+    )
+    return list(Hold.objects.raw(sql, params))
+
+
+def decimal_from_db(value) -> Decimal:
+    """A balance read in plain SQL, as the ORM's converter gives it (SQLite may
+    answer a float or an int, which the converter would have quantized)."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENT4)
+
+
+def _accounts_from_rows(rows: list) -> dict[AccountKey, Account]:
+    db = connection.alias
+    accounts = [
+        Account.from_db(db, _COLUMNS, (*row[:4], decimal_from_db(row[4])))
+        for row in rows
+    ]
+    return {(a.kind, a.participant_id, a.instrument): a for a in accounts}
+
+
+def _key_order(key: AccountKey) -> tuple:
+    kind, participant_id, instrument = key
+    return (kind, participant_id or 0, instrument)
