@@ -18,6 +18,7 @@ from settlement.exceptions import FundsMoved, FundsUncertain, InsufficientFunds
 from settlement.funds import Funds
 from settlement.ledger import Batch, LedgerSnapshot, platform_account
 from settlement.models import Account, Hold, Obligation
+from settlement.selectors import disputes_open, settlement_lag_seconds
 
 __all__ = [
     "Batch",
@@ -29,6 +30,7 @@ __all__ = [
     "LedgerSnapshot",
     "amount",
     "buy_hold_set",
+    "disputes_open",
     "fee",
     "fill_record",
     "hold_kind",
@@ -37,6 +39,7 @@ __all__ = [
     "order_reference",
     "order_release",
     "sell_bond_set",
+    "settlement_lag_seconds",
     "trade_bond_slot",
     "trade_reference",
 ]

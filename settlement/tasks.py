@@ -8,24 +8,13 @@ import time
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from settlement import services
-from settlement.models import Obligation
+from settlement.selectors import due_obligations
 
 log = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
-
-
-def due_obligations(now):
-    return Obligation.objects.filter(
-        Q(status=Obligation.Status.CONFIRMED, delivery_end__lte=now)
-        | Q(
-            status__in=[Obligation.Status.PENDING, Obligation.Status.REPORTED],
-            confirm_deadline__lte=now,
-        )
-    )
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)

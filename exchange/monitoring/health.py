@@ -9,13 +9,13 @@ from pathlib import Path
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db.models import F, Min, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from exchange.marketdata.models import CandleWatermark
 from exchange.models import Trade
-from settlement.models import Obligation
+from settlement import interface as settlement
 
 REDIS_SCHEMES = ("redis://", "rediss://")
 log = logging.getLogger(__name__)
@@ -80,28 +80,14 @@ def _file_depths(folder: Path | None, queues: list[str]) -> dict[str, int]:
 
 
 def settlement_lag_seconds(now: datetime | None = None) -> float:
-    """Age of the oldest trade that should have settled and has not: past its
-    delivery window and the grace after it (its confirmation deadline), or confirmed
-    and past its window (the rule settlement's sweeper uses). Disputed trades wait
-    for an operator and are left out. 0 when nothing is late."""
-    now = now or timezone.now()
-    open_ = Obligation.objects.exclude(
-        status__in=[Obligation.Status.SETTLED, Obligation.Status.DISPUTED]
-    )
-    unconfirmed = open_.filter(
-        status__in=[Obligation.Status.PENDING, Obligation.Status.REPORTED],
-        confirm_deadline__lte=now,
-    ).aggregate(due=Min("confirm_deadline"))["due"]
-    confirmed = open_.filter(
-        status=Obligation.Status.CONFIRMED, delivery_end__lte=now
-    ).aggregate(due=Min("delivery_end"))["due"]
-    due = [d for d in (unconfirmed, confirmed) if d is not None]
-    return (now - min(due)).total_seconds() if due else 0.0
+    """Age of the oldest trade that should have settled and has not (settlement's
+    figure: see `settlement.selectors.settlement_lag_seconds`)."""
+    return settlement.settlement_lag_seconds(now or timezone.now())
 
 
 def disputes_open() -> int:
     """Trades whose buyer disputed the delivery: they wait for an operator."""
-    return Obligation.objects.filter(status=Obligation.Status.DISPUTED).count()
+    return settlement.disputes_open()
 
 
 def trades_unfolded() -> int:
