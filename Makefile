@@ -18,13 +18,14 @@ VAR := $(abspath var)
 PYTHON_CANDIDATES := python3.14 python3.13 python3.12 python3
 PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $(p))))
 
-.PHONY: help run test bench lint format messages check-python deps clean var-dirs
+.PHONY: help run test bench soak lint format messages check-python deps clean var-dirs
 
 help:
 	@echo "make run    start the demo market (web, worker, beat, bots) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the test suite (DATABASE_URL selects PostgreSQL)"
 	@echo "make bench  run the benchmarks (tests/bench)"
-	@echo "make lint   ruff check and format check"
+	@echo "make soak   the chaos soak on its own PostgreSQL and Redis (SOAK_MINUTES=10)"
+	@echo "make lint   ruff check, format check and the import boundaries"
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -71,9 +72,15 @@ test: deps messages
 bench: deps
 	$(BIN)/python -m tests.bench
 
+# Two app nodes, bots and a chaos loop on a private PostgreSQL and Redis (tests/soak);
+# the report and plot land in var/soak/. Needs root (PostgreSQL runs as `postgres`).
+soak: deps
+	$(BIN)/python -m tests.soak
+
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: deps
 	$(BIN)/ruff format .

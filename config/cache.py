@@ -3,7 +3,7 @@
 Django's `RedisCacheClient.get_client` builds a new `redis.Redis` on every cache call,
 and redis-py's constructor copies its table of some 170 response callbacks into a
 case-insensitive dict each time: with the API's throttle (a get and a set per
-request) that was two constructions, about a twentieth of a bare request's CPU. A
+request) that was two constructions per request, a cost every API call paid. A
 `redis.Redis` takes a connection from its pool per command and is safe to share
 between threads, so one per pool serves every call. Everything else (pools, options,
 serializer, the cache API) is Django's own.

@@ -23,22 +23,29 @@ app.conf.update(
     timezone="Asia/Shanghai",
     beat_schedule={
         "heartbeat": {"task": "market.tasks.heartbeat", "schedule": 5.0},
+        # Often enough for short windows (EXCHANGE_LISTING_WINDOW_MINUTES): each run
+        # is one existence check per profile and window when nothing is due.
         "list-instruments": {
             "task": "exchange.tasks.instruments_list",
-            "schedule": 300,
+            "schedule": 30.0,
         },
         "expire-orders": {"task": "exchange.tasks.orders_expire", "schedule": 5.0},
         "close-gates": {"task": "exchange.tasks.instruments_close", "schedule": 10.0},
+        # Seconds, not minutes: a short window's cycle settles soon after it ends,
+        # and a sweep that finds nothing due is one indexed query.
         "settlement-sweep": {
             "task": "settlement.tasks.settlement_sweep",
-            "schedule": 60.0,
+            "schedule": 10.0,
         },
-        "mark-settled": {"task": "exchange.tasks.instruments_settle", "schedule": 60.0},
+        "mark-settled": {"task": "exchange.tasks.instruments_settle", "schedule": 10.0},
         # Candles are folded after each commit that made trades; this is the net.
-        "candles-sweep": {"task": "exchange.tasks.candles_sweep", "schedule": 5.0},
+        "candles-sweep": {
+            "task": "exchange.marketdata.tasks.candles_sweep",
+            "schedule": 5.0,
+        },
         # Yesterday's index just after midnight; hourly, so a missed run catches up.
         "index-publish": {
-            "task": "exchange.tasks.index_publish",
+            "task": "exchange.marketdata.tasks.index_publish",
             "schedule": crontab(minute=5),
         },
         "reconcile-nightly": {

@@ -10,15 +10,8 @@ without a key still gets its 401 first, as API.md orders the refusals.
 
 from django.http import HttpResponseBadRequest
 
+from core.nul import NUL_FOUND, has_nul
 from market.exceptions import InvalidCharacter
-
-NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
-NUL_FOUND = "yiwang.nul_found"  # request.META key of a marked API request
-
-
-def _has_nul(raw: bytes) -> bool:
-    lowered = raw.lower()
-    return any(marker in lowered for marker in NUL_MARKERS)
 
 
 class RejectNulMiddleware:
@@ -29,7 +22,7 @@ class RejectNulMiddleware:
         path = request.META.get("PATH_INFO", "").encode("utf-8", "surrogateescape")
         query = request.META.get("QUERY_STRING", "").encode("latin-1", "ignore")
         body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
-        if _has_nul(path) or _has_nul(query) or _has_nul(body):
+        if has_nul(path) or has_nul(query) or has_nul(body):
             if not request.path_info.startswith("/api/"):
                 return HttpResponseBadRequest(InvalidCharacter.__doc__)
             request.META[NUL_FOUND] = True

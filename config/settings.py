@@ -230,6 +230,15 @@ HEARTBEAT_MAX_AGE_SECONDS = 30
 
 # --- Exchange ---------------------------------------------------------------------
 EXCHANGE_LIST_DAYS_AHEAD = env.int("EXCHANGE_LIST_DAYS_AHEAD", default=3)
+# Short delivery windows (drills, demos, `make soak`): with minutes set, the scheduled
+# job lists each profile's next WINDOWS_AHEAD windows of that length instead of days
+# (0: days). A divisor of 1440 tiles the Shanghai day. PROFILES empty: every profile.
+EXCHANGE_LISTING_WINDOW_MINUTES = env.int("EXCHANGE_LISTING_WINDOW_MINUTES", default=0)
+EXCHANGE_LISTING_WINDOWS_AHEAD = env.int("EXCHANGE_LISTING_WINDOWS_AHEAD", default=2)
+EXCHANGE_LISTING_PROFILES = env.list("EXCHANGE_LISTING_PROFILES", default=[])
+# GET /internal/book/<symbol>/ (this process's warm book, for `make soak`) answers
+# only requests that carry this token; unset, the endpoint is a 404.
+INTERNAL_TOKEN = env.str("INTERNAL_TOKEN", default="")
 # Opening prices (CNY per SCU-h) of a profile's first listing, before any trade gives
 # one: near market rents (an A100-hour at 8 to 12 CNY, see shared/refdata/README.md).
 EXCHANGE_OPENING_PRICES = env.dict(
@@ -249,6 +258,11 @@ EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
 )
 # Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
 EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
+
+# --- Web process (config/gunicorn.py) ---------------------------------------------
+# Each gunicorn worker freezes the loaded application out of the garbage collector and
+# collects less often; false keeps Python's defaults (to compare, or to debug leaks).
+WEB_GC_TUNING = env.bool("GUNICORN_GC_TUNING", default=True)
 
 # --- Metrics (/metrics) ---------------------------------------------------------
 # prometheus-client keeps each process's counters in files here and a scrape sums

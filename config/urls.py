@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from exchange import internal
 from exchange.monitoring.metrics import metrics_view
 from exchange.web.operators import monitoring_view
 from exchange.web.views import markets
@@ -11,6 +12,7 @@ urlpatterns = [
     path("", markets, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    path("internal/book/<str:symbol>/", internal.book_dump, name="internal-book"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/reconcile/", include("exchange.web.admin_urls")),
     path(

@@ -1,28 +1,23 @@
 """Project-level views: the home page, health, and error pages that answer in the API's
 envelope under /api/ and in HTML elsewhere."""
 
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
+from core import heartbeat
 from market.api.errors import api_not_found as _api_not_found
 from market.api.errors import api_server_error
-
-HEARTBEAT_KEY = "yiwang:heartbeat"
 
 
 @never_cache
 def healthz(request):
     """200 only when beat's heartbeat task ran on a worker in the last 30 s: proves web,
     worker and beat are all alive."""
-    beat = cache.get(HEARTBEAT_KEY)
-    age = None if beat is None else time.time() - beat
+    age = heartbeat.age_seconds()
     ok = age is not None and age <= settings.HEARTBEAT_MAX_AGE_SECONDS
     return JsonResponse(
         {"status": "ok" if ok else "stale", "heartbeat_age_s": age},

@@ -162,6 +162,14 @@ def _missed(instrument: Instrument, book: engine.Book) -> list[list]:
     )
 
 
+def warm(symbol: str) -> engine.Book | None:
+    """This process's warm book of `symbol` as last applied, without catching up
+    (None when cold). Read it under the instrument's row lock: whoever changes a
+    book holds that lock."""
+    with _registry_lock:
+        return _books.get(_ids.get(symbol))
+
+
 def touched() -> set[int]:
     if not hasattr(_attempt, "instruments"):
         _attempt.instruments = set()

@@ -2,7 +2,6 @@
 (up to 3 attempts, with jitter), and never leaving a rolled-back change in a warm book.
 """
 
-import functools
 import logging
 import random
 import time
@@ -42,13 +41,3 @@ def run_durable[**P, R](fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
             books.forget_touched()
             return result
     raise AssertionError("unreachable")
-
-
-def durable[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorator form of `run_durable`, for entry points."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return run_durable(fn, *args, **kwargs)
-
-    return wrapper

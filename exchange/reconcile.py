@@ -1,29 +1,37 @@
 """Invariants that join the book and the ledger: holds follow orders, trades have
-obligations, sequences are gapless. Read-only; see `manage.py reconcile`."""
+obligations, sequences are gapless; with settlement's own, they are what
+`manage.py reconcile` checks. Read-only.
+
+`reconcile()` runs every check inside one consistent snapshot: beside live trading,
+reads of different tables at different moments would see half of a command (its
+postings but not its balances, its events but not the instrument's sequence) and
+report failures that no committed state has."""
 
 from django.db.models import Count, Max, Sum
 
+from core.db import consistent_snapshot
 from exchange.models import ClusterCommitment, Instrument, Order, OrderEvent, Trade
 from exchange.services.rules import order_need
-from settlement import reconcile as ledger
-from settlement.models import Hold, Obligation
+from settlement import interface as settlement
 
 
 def holds_follow_orders() -> list[str]:
-    """No hold left on a finished order; every open order holds what it needs."""
-    holds = {
-        h.reference: h
-        for h in Hold.objects.filter(kind__in=[Hold.Kind.ORDER, Hold.Kind.BOND])
-    }
+    """Every open order holds what it needs; no hold is left on any other order."""
+    holds = settlement.open_order_holds()
     out = []
-    for order in Order.objects.select_related("instrument").iterator():
-        hold = holds.get(f"order:{order.pk}")
-        if order.is_open:
-            need = order_need(order, order.instrument)
-            if hold is None or hold.status != Hold.Status.OPEN or hold.amount != need:
-                out.append(f"open order {order.pk} needs {need}, holds {hold}")
-        elif hold is not None and hold.status == Hold.Status.OPEN:
-            out.append(f"order {order.pk} is {order.status} but its hold is open")
+    for order in (
+        Order.objects.filter(status__in=Order.OPEN_STATUSES)
+        .select_related("instrument")
+        .iterator()
+    ):
+        held = holds.pop(settlement.order_reference(order.pk), None)
+        need = order_need(order, order.instrument)
+        if held != need:
+            out.append(f"open order {order.pk} needs {need}, holds {held}")
+    out += [
+        f"{reference} still holds {amount}, but the order is not open"
+        for reference, amount in sorted(holds.items())
+    ]
     return out
 
 
@@ -60,10 +68,10 @@ def commitments_match_orders() -> list[str]:
 
 
 def trades_have_obligations() -> list[str]:
-    have = set(Obligation.objects.values_list("trade_id", flat=True))
+    have = settlement.obligation_trade_ids()
     return [
         f"trade {t} has no settlement obligation"
-        for t in Trade.objects.values_list("pk", flat=True)
+        for t in Trade.objects.values_list("pk", flat=True).iterator()
         if t not in have
     ]
 
@@ -79,16 +87,14 @@ def trades_consistent() -> list[str]:
 
 
 def settled_instruments_settled() -> list[str]:
-    out = []
-    for inst in Instrument.objects.filter(state=Instrument.State.SETTLED):
-        pending = (
-            Obligation.objects.filter(instrument=inst.symbol)
-            .exclude(status=Obligation.Status.SETTLED)
-            .count()
-        )
-        if pending:
-            out.append(f"{inst.symbol} is settled with {pending} unsettled trades")
-    return out
+    unsettled = settlement.unsettled_trade_counts()
+    return [
+        f"{symbol} is settled with {unsettled[symbol]} unsettled trades"
+        for symbol in Instrument.objects.filter(
+            state=Instrument.State.SETTLED
+        ).values_list("symbol", flat=True)
+        if unsettled.get(symbol)
+    ]
 
 
 def sequences_gapless() -> list[str]:
@@ -110,7 +116,7 @@ def sequences_gapless() -> list[str]:
 
 
 CHECKS = [
-    *ledger.CHECKS,
+    *settlement.LEDGER_CHECKS,
     (
         "no hold on a finished order; open orders hold what they need",
         holds_follow_orders,
@@ -131,5 +137,7 @@ CHECKS = [
 
 
 def reconcile() -> list[tuple[str, list[str]]]:
-    """Run every check; returns (name, failures) pairs."""
-    return [(name, check()) for name, check in CHECKS]
+    """Run every check inside one consistent snapshot; returns (name, failures)
+    pairs."""
+    with consistent_snapshot():
+        return [(name, check()) for name, check in CHECKS]

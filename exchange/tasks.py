@@ -1,15 +1,14 @@
 """The exchange's scheduled jobs (Celery beat): list instruments ahead, expire GTD
-orders, close gates, mark settled instruments, reconcile nightly, fold trades into
-candles (after a commit that made trades, and a sweep as the safety net), publish the
-daily index. Each calls one entry point; all are idempotent, so a late or repeated run
-is harmless."""
+orders, close gates, mark settled instruments, reconcile nightly; market data's jobs
+are `exchange.marketdata.tasks` (imported here, so the worker registers them). Each
+calls one entry point; all are idempotent, so a late or repeated run is harmless."""
 
 import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from exchange.marketdata import fold, index
+from exchange.marketdata import tasks as marketdata_tasks  # noqa: F401
 from exchange.reconcile import reconcile as reconcile_checks
 from exchange.services import instruments as lifecycle
 
@@ -44,20 +43,3 @@ def reconcile() -> int:
     for name, failures in failed:
         log.error("reconcile: %s failed: %s", name, failures[:10])
     return len(failed)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def candles_fold(instrument_id: int) -> int:
-    """Fold an instrument's new trades into its candles (enqueued on commit)."""
-    return fold.candles_fold(instrument_id=instrument_id)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def candles_sweep() -> dict[str, int]:
-    return fold.candles_sweep()
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def index_publish() -> int:
-    """Publish the index of the last finished Shanghai days (idempotent upsert)."""
-    return index.index_publish_recent()

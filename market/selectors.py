@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from market.conversion import scu_h
+from core import caches
 from market.exceptions import NoConversionFactor, NoPublishedTable
 from market.models import (
     ChipModel,
@@ -48,16 +48,23 @@ def conversion_factor_get(
     return factor
 
 
-def cluster_capacity_scu_h(
-    *,
-    cluster: Cluster,
-    profile: WorkloadProfile,
-    table: ConversionTable,
-    hours: Decimal,
-) -> Decimal:
-    """count x hours x factor. Raises NoConversionFactor for a chip without one."""
-    factor = conversion_factor_get(table=table, chip=cluster.chip, profile=profile)
-    return scu_h(factor=factor.factor, count=cluster.count, hours=hours)
+@caches.memoize(maxsize=8192)
+def table_factor(table_id: int, profile_id: int, chip_id: int) -> Decimal | None:
+    """A published factor, None where the chip has none (tables are immutable, so
+    each process may keep them)."""
+    return (
+        ConversionFactor.objects.filter(
+            table_id=table_id, profile_id=profile_id, chip_id=chip_id
+        )
+        .values_list("factor", flat=True)
+        .first()
+    )
+
+
+@caches.memoize(maxsize=8192)
+def cluster_chip_id(cluster_id: int) -> int:
+    """A cluster's chip never changes once it exists (orders refer to it)."""
+    return Cluster.objects.values_list("chip_id", flat=True).get(pk=cluster_id)
 
 
 def surcharge_table_current(

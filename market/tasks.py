@@ -1,13 +1,10 @@
 """Liveness: beat schedules `heartbeat` and a worker runs it; /healthz reads it."""
 
-import time
-
 from celery import shared_task
-from django.core.cache import cache
 
-from config.views import HEARTBEAT_KEY
+from core import heartbeat as liveness
 
 
 @shared_task(ignore_result=True)
 def heartbeat() -> None:
-    cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
+    liveness.beat()

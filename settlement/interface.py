@@ -18,9 +18,26 @@ from settlement.exceptions import FundsMoved, FundsUncertain, InsufficientFunds
 from settlement.funds import Funds
 from settlement.ledger import Batch, LedgerSnapshot, platform_account
 from settlement.models import Account, Hold, Obligation
-from settlement.selectors import disputes_open, settlement_lag_seconds
+from settlement.persistence import delivered_quantity_select
+from settlement.reconcile import CHECKS as LEDGER_CHECKS
+from settlement.reconcile import (
+    obligation_trade_ids,
+    open_order_holds,
+    unsettled_trade_counts,
+)
+from settlement.references import order_reference, trade_reference
+from settlement.selectors import (
+    available_balance,
+    delivered_quantity_subquery,
+    disputes_open,
+    due_trade_ids,
+    settlement_lag_seconds,
+    unsettled_exists,
+)
+from settlement.services import deposit_post, network_payout, trade_settle
 
 __all__ = [
+    "LEDGER_CHECKS",
     "Batch",
     "Fill",
     "Funds",
@@ -29,12 +46,20 @@ __all__ = [
     "InsufficientFunds",
     "LedgerSnapshot",
     "amount",
+    "available_balance",
     "buy_hold_set",
+    "delivered_quantity_select",
+    "delivered_quantity_subquery",
+    "deposit_post",
     "disputes_open",
+    "due_trade_ids",
     "fee",
     "fill_record",
     "hold_kind",
+    "network_payout",
+    "obligation_trade_ids",
     "obligations_save",
+    "open_order_holds",
     "order_need",
     "order_reference",
     "order_release",
@@ -42,6 +67,9 @@ __all__ = [
     "settlement_lag_seconds",
     "trade_bond_slot",
     "trade_reference",
+    "trade_settle",
+    "unsettled_exists",
+    "unsettled_trade_counts",
 ]
 
 
@@ -71,14 +99,6 @@ def amount(value: Decimal) -> Decimal:
 def fee(notional: Decimal, bps: int) -> Decimal:
     """A fee on `notional` at `bps`, as settlement charges it (rounded down)."""
     return money.fee(notional, bps)
-
-
-def order_reference(order_id: int) -> str:
-    return f"order:{order_id}"
-
-
-def trade_reference(trade_id: int) -> str:
-    return f"trade:{trade_id}"
 
 
 def trade_bond_slot(trade_id: int) -> tuple[str, str]:

@@ -37,8 +37,8 @@ from settlement.holds import Holds
 from settlement.models import ZERO, Account, Hold, JournalEntry, Posting
 from settlement.persistence import (
     AccountKey,
+    accounts_for_update,
     accounts_lock_later,
-    accounts_lock_read,
     accounts_read,
     balances_move_later,
 )
@@ -378,24 +378,3 @@ def _write(
         touched = {key for e in entries for key, _ in e.lines}
         rows_update([accounts[key] for key in touched], ["balance"])
     return rows
-
-
-def accounts_for_update(
-    keys: set[AccountKey], also: Read
-) -> tuple[dict[AccountKey, Account], Any]:
-    """Lock the accounts in one statement ordered by primary key, creating the missing
-    ones first (ignoring a concurrent insert of the same account), and make `also`,
-    a read sent in the same round trip after the lock: (accounts, what it read).
-    Caller holds a transaction."""
-    if not keys:
-        return {}, reads_together({"also": also})["also"]
-    got = reads_together({"accounts": accounts_lock_read(keys), "also": also})
-    accounts = got["accounts"]
-    missing = keys - accounts.keys()
-    if missing:
-        Account.objects.bulk_create(
-            [Account(kind=k, participant_id=p, instrument=i) for k, p, i in missing],
-            ignore_conflicts=True,
-        )
-        accounts = reads_together({"accounts": accounts_lock_read(keys)})["accounts"]
-    return accounts, got["also"]

@@ -5,6 +5,7 @@ the backend differences are core.db's."""
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import DatabaseError, connection
 
@@ -13,11 +14,11 @@ from core.db import (
     add_by_id,
     execute_later,
     for_update,
-    id_in,
-    locks_rows,
+    lock_later,
     pairs_in,
+    reads_together,
 )
-from settlement.models import Account, Hold
+from settlement.models import Account, Hold, Obligation
 from settlement.money import CENT4
 
 # (kind, participant id or None, instrument symbol or "")
@@ -60,14 +61,7 @@ def accounts_lock_read(keys: set[AccountKey]) -> Read:
 
 def accounts_lock_later(ids: list[int]) -> None:
     """Lock accounts in key order, with the writes held back after it."""
-    if not locks_rows():  # the backend holds the whole database already
-        return
-    condition, params = id_in("id", sorted(ids))
-    execute_later(
-        f"SELECT id FROM {Account._meta.db_table} "  # noqa: S608
-        f"WHERE {condition} ORDER BY id{for_update()}",
-        params,
-    )
+    lock_later(Account._meta.db_table, ids)
 
 
 def balances_move_later(
@@ -110,3 +104,38 @@ def _accounts_from_rows(rows: list) -> dict[AccountKey, Account]:
 def _key_order(key: AccountKey) -> tuple:
     kind, participant_id, instrument = key
     return (kind, participant_id or 0, instrument)
+
+
+def delivered_quantity_select(trade_id_sql: str) -> tuple[str, object]:
+    """A scalar subquery of the delivered quantity settlement knows of the trade
+    whose key is the SQL expression `trade_id_sql` (NULL until reported), and the
+    field that converts its value."""
+    quote = connection.ops.quote_name
+    meta = Obligation._meta
+    field = meta.get_field("delivered_quantity")
+    sql = (
+        f"SELECT ob.{quote(field.column)} FROM {quote(meta.db_table)} ob "  # noqa: S608
+        f"WHERE ob.{quote(meta.get_field('trade_id').column)} = {trade_id_sql} LIMIT 1"
+    )
+    return sql, field
+
+
+def accounts_for_update(
+    keys: set[AccountKey], also: Read
+) -> tuple[dict[AccountKey, Account], Any]:
+    """Lock the accounts in one statement ordered by primary key, creating the missing
+    ones first (ignoring a concurrent insert of the same account), and make `also`,
+    a read sent in the same round trip after the lock: (accounts, what it read).
+    Caller holds a transaction."""
+    if not keys:
+        return {}, reads_together({"also": also})["also"]
+    got = reads_together({"accounts": accounts_lock_read(keys), "also": also})
+    accounts = got["accounts"]
+    missing = keys - accounts.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=k, participant_id=p, instrument=i) for k, p, i in missing],
+            ignore_conflicts=True,
+        )
+        accounts = reads_together({"accounts": accounts_lock_read(keys)})["accounts"]
+    return accounts, got["also"]

@@ -1,28 +1,22 @@
-"""Ledger invariants, checked from the stored rows (read-only). Each check returns a
-list of human-readable failures; empty means it holds."""
+"""Ledger invariants, checked from the stored rows (read-only), and the reads the
+exchange's own checks need from settlement. Each check returns a list of
+human-readable failures; empty means it holds. Run them inside one consistent
+snapshot (`core.db.consistent_snapshot`): `manage.py reconcile` does."""
 
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
+from core.db import decimal_sums
 from settlement.models import Account, Hold, JournalEntry, Obligation, Posting
 
 ZERO = Decimal(0)
 
 
-def _sums(key: str) -> dict:
-    """Sum of posting amounts per `key`, exactly. PostgreSQL sums numerics exactly;
-    SQLite sums decimals as floats, so there we add them up in Python."""
-    if connection.vendor == "postgresql":
-        return dict(
-            Posting.objects.values_list(key).annotate(t=Sum("amount")).order_by()
-        )
-    sums: dict = defaultdict(lambda: ZERO)
-    for k, amount in Posting.objects.values_list(key, "amount").iterator():
-        sums[k] += amount
-    return sums
+def _sums(key: str) -> dict[int, Decimal]:
+    """Sum of posting amounts per `key`, exactly."""
+    return decimal_sums(Posting.objects.all(), by=key, field="amount")
 
 
 def entries_balance() -> list[str]:
@@ -51,7 +45,7 @@ def no_negative_balances() -> list[str]:
 
 def holds_match_accounts() -> list[str]:
     """Per participant: held = open order holds; bond = sell and trade bonds."""
-    want: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    want: dict[tuple[int | None, str], Decimal] = defaultdict(lambda: ZERO)
     for pid, kind, amount in Hold.objects.filter(status=Hold.Status.OPEN).values_list(
         "participant_id", "kind", "amount"
     ):
@@ -115,6 +109,30 @@ def settled_exactly_once() -> list[str]:
         if ref in settled
     ]
     return out
+
+
+def open_order_holds() -> dict[str, Decimal]:
+    """What each open order hold (a buy's) or sell bond sets aside, by reference."""
+    return dict(
+        Hold.objects.filter(
+            kind__in=[Hold.Kind.ORDER, Hold.Kind.BOND], status=Hold.Status.OPEN
+        ).values_list("reference", "amount")
+    )
+
+
+def obligation_trade_ids() -> set[int]:
+    """The trades settlement holds an obligation for."""
+    return set(Obligation.objects.values_list("trade_id", flat=True))
+
+
+def unsettled_trade_counts() -> dict[str, int]:
+    """How many trades are not yet settled, per instrument symbol."""
+    return dict(
+        Obligation.objects.exclude(status=Obligation.Status.SETTLED)
+        .values_list("instrument")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 CHECKS = [

@@ -20,9 +20,9 @@ from settlement.exceptions import (
     SettlementError,
     UnbalancedEntry,
 )
-from settlement.interface import trade_reference
 from settlement.ledger import EXTERNAL, Batch, participant_account, platform_account
 from settlement.models import Account, DeliveryReport, Hold, JournalEntry, Obligation
+from settlement.references import trade_reference
 
 AVAILABLE = Account.Kind.AVAILABLE
 LOT = Decimal("0.1")
@@ -237,40 +237,55 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
     delivered = ob.delivered_quantity or Decimal("0.0")
     if ob.status == Obligation.Status.PENDING:
         delivered = Decimal("0.0")  # unreported delivery counts as zero
-    undelivered = ob.quantity - delivered
+    batch = Batch()
+    _settle_payments(batch, ob, delivered)
+    _settle_bond(batch, ob, undelivered=ob.quantity - delivered)
+    batch.commit()
+    ob.delivered_quantity = delivered
+    ob.status = Obligation.Status.SETTLED
+    ob.settled_at = now
+    ob.save(update_fields=["delivered_quantity", "status", "settled_at"])
+    return True
+
+
+def _settle_payments(batch: Batch, ob: Obligation, delivered: Decimal) -> None:
+    """Empty the trade's escrow: the seller, the network and the fees are paid for
+    what was delivered, the buyer gets back the rest and its unused fee."""
     delivered_all_in = money.money(delivered * ob.all_in_price)
     seller_gross = money.money(delivered * ob.price)
     seller_fee = money.fee(seller_gross, ob.seller_fee_bps)
     buyer_fee = money.fee(delivered_all_in, ob.buyer_fee_bps)
-    network = money.money(delivered * ob.surcharge)
+    undelivered = ob.quantity - delivered
     refund = (
         money.money(undelivered * ob.all_in_price) + ob.buyer_fee_escrowed - buyer_fee
     )
-    buyer, seller = ob.buyer_id, ob.seller_id
-
-    batch = Batch()
+    escrowed = ob.escrow_amount + ob.buyer_fee_escrowed
     batch.entry(
         kind="settle",
         reference=trade_reference(ob.trade_id),
         key=f"settle:trade:{ob.trade_id}",
         lines=[
+            (platform_account(Account.Kind.ESCROW, ob.instrument), -escrowed),
+            (participant_account(AVAILABLE, ob.seller_id), seller_gross - seller_fee),
             (
-                platform_account(Account.Kind.ESCROW, ob.instrument),
-                -(ob.escrow_amount + ob.buyer_fee_escrowed),
+                platform_account(Account.Kind.NETWORK, ob.instrument),
+                money.money(delivered * ob.surcharge),
             ),
-            (participant_account(AVAILABLE, seller), seller_gross - seller_fee),
-            (platform_account(Account.Kind.NETWORK, ob.instrument), network),
             (
                 platform_account(Account.Kind.FEES, ob.instrument),
                 buyer_fee + seller_fee,
             ),
-            (participant_account(AVAILABLE, buyer), refund),
+            (participant_account(AVAILABLE, ob.buyer_id), refund),
         ],
     )
+
+
+def _settle_bond(batch: Batch, ob: Obligation, *, undelivered: Decimal) -> None:
+    """Pay the buyer the shortfall penalty from the trade's bond, release the rest."""
     bond = dict(
         kind=Hold.Kind.TRADE_BOND,
         reference=trade_reference(ob.trade_id),
-        participant_id=seller,
+        participant_id=ob.seller_id,
         instrument=ob.instrument,
     )
     penalty = money.penalty(
@@ -279,17 +294,11 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
     if penalty:
         batch.hold_move(
             **bond,
-            to=[(participant_account(AVAILABLE, buyer), penalty)],
+            to=[(participant_account(AVAILABLE, ob.buyer_id), penalty)],
             entry_kind="penalty",
             key=f"penalty:trade:{ob.trade_id}",
         )
     batch.hold_release(**bond, key=f"release:trade_bond:{ob.trade_id}")
-    batch.commit()
-    ob.delivered_quantity = delivered
-    ob.status = Obligation.Status.SETTLED
-    ob.settled_at = now
-    ob.save(update_fields=["delivered_quantity", "status", "settled_at"])
-    return True
 
 
 def network_payout(*, instrument: str) -> Decimal:

@@ -1,5 +1,6 @@
 """The SQL toolkit of the hot paths: rows written many at a time, writes and reads
-sent together in one round trip, keys reserved ahead of rows. The differences between
+sent together in one round trip, keys reserved ahead of rows, exact sums, and one
+consistent snapshot for reads that span many tables. The differences between
 database backends live here (`core.db.vendor`) and nowhere else in the apps; each
 app's table-specific SQL lives in that app's own persistence module."""
 
@@ -20,7 +21,9 @@ from core.db.rows import (
     rows_update,
     unsaved,
 )
-from core.db.together import Rows, execute_later, writes_together
+from core.db.snapshot import consistent_snapshot
+from core.db.sums import decimal_sums
+from core.db.together import Rows, execute_later, lock_later, writes_together
 from core.db.vendor import (
     add_by_id,
     constraint_name,
@@ -36,12 +39,15 @@ __all__ = [
     "Read",
     "Rows",
     "add_by_id",
+    "consistent_snapshot",
     "constraint_name",
+    "decimal_sums",
     "execute_later",
     "for_update",
     "id_in",
     "ids_read",
     "ids_reserve",
+    "lock_later",
     "locks_rows",
     "model_columns",
     "models_from_rows",

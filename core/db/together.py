@@ -92,6 +92,18 @@ def execute_later(
         cursor.execute(*held.now())
 
 
+def lock_later(table: str, ids: Sequence[int]) -> None:
+    """Lock rows of `table` by key, in key order, with the writes held back; where
+    the backend has no row locks its transaction already holds the whole database."""
+    if not vendor.locks_rows():
+        return
+    condition, params = vendor.id_in("id", sorted(ids))
+    execute_later(
+        f"SELECT id FROM {table} WHERE {condition} ORDER BY id{vendor.for_update()}",  # noqa: S608
+        params,
+    )
+
+
 @contextmanager
 def translated(*translators: Translate | None) -> Iterator[None]:
     """Raise the first translation of a database error raised in the block."""

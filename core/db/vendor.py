@@ -7,10 +7,11 @@ statements that only PostgreSQL has replaced here by their plain equivalents.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 
 def _conn(conn=None):
@@ -105,10 +106,41 @@ def add_by_id(
     return sql, [*params, *ids]
 
 
-def sums_exactly() -> bool:
+def sums_exactly(conn=None) -> bool:
     """Whether SUM over a decimal column is exact in the database (PostgreSQL's
     numeric); SQLite sums them as floats, so callers add them up in Python."""
-    return is_postgresql()
+    return is_postgresql(conn)
+
+
+@contextmanager
+def snapshot_transaction(conn=None) -> Iterator[None]:
+    """A read-only transaction that sees one snapshot (see `consistent_snapshot`).
+
+    PostgreSQL: REPEATABLE READ, READ ONLY, set as the transaction's first statement.
+    SQLite (WAL): a DEFERRED transaction, which takes no write lock (the settings'
+    IMMEDIATE would hold writers off for the whole read) and whose snapshot is
+    fixed at its first read; `query_only` refuses writes, as READ ONLY does."""
+    conn = _conn(conn)
+    if is_postgresql(conn):
+        with transaction.atomic(using=conn.alias):
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
+            yield
+        return
+    mode = conn.transaction_mode
+    with conn.cursor() as cursor:
+        cursor.execute("PRAGMA query_only = ON")
+    # Read only at BEGIN: the block's own atomic blocks are savepoints.
+    conn.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic(using=conn.alias):
+            yield
+    finally:
+        conn.transaction_mode = mode
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA query_only = OFF")
 
 
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")

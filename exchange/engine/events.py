@@ -4,9 +4,9 @@ Every event that changes the book carries `seq`, the book's next gapless sequenc
 number; `Rejected` carries none and means the book did not change at all. The event
 list of a book is its history: `Book.apply()` replays it on another instance.
 
-Events are slotted dataclasses, not frozen ones: a frozen dataclass costs several
-times more to build, and a busy book builds one or more per command. Treat them as
-values all the same.
+Events are slotted dataclasses, not frozen ones: a frozen dataclass is slower to
+build (each field goes through `object.__setattr__`), and a busy book builds one or
+more per command. Treat them as values all the same.
 """
 
 from __future__ import annotations

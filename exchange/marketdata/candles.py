@@ -16,8 +16,7 @@ from django.db.models import Q
 
 from exchange.marketdata import bars as b
 from exchange.marketdata.fold import CANDLE_VALUES
-from exchange.marketdata.models import Candle, CandleWatermark
-from exchange.models import Instrument, Trade
+from exchange.models import Candle, CandleWatermark, Instrument, Trade
 
 
 def _watermarks(instrument_ids: list[int]) -> dict[int, int]:

@@ -14,20 +14,17 @@ trade not folded yet is computed the same way on read. A chip without a publishe
 has no footprint (None), which is shown as unknown, never as zero. Decimal throughout.
 """
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 
-from core.db import values_from_rows
-from exchange.marketdata.models import TradeCarbon
-from exchange.models import Instrument, Order, Trade
-from exchange.services.capacity import table_factor
-from market.models import ChipModel, Cluster, Participant, Region
-from settlement.models import Obligation
+from exchange.models import Trade, TradeCarbon
+from exchange.persistence import carbon_inputs_by_trade
+from market.models import Participant
+from market.selectors import table_factor
+from settlement import interface as settlement
 
 WATTS_PER_KW = Decimal(1000)
 FOOTPRINT_PLACES = Decimal("0.000000001")
@@ -103,11 +100,8 @@ def with_carbon_inputs(trades: QuerySet[Trade]) -> QuerySet[Trade]:
     (`delivered_known`, None until reported), their stored footprint (`footprint`;
     `folded` is None when none is stored yet), so that CARBON_FIELDS read in one
     query all a trade's carbon needs."""
-    delivered = Obligation.objects.filter(trade_id=OuterRef("pk")).values(
-        "delivered_quantity"
-    )[:1]
     return trades.annotate(
-        delivered_known=Subquery(delivered),
+        delivered_known=settlement.delivered_quantity_subquery(),
         footprint=F("carbon__kg_per_scu_h"),
         folded=F("carbon__trade_id"),
     )
@@ -144,65 +138,12 @@ def carbon_rows(rows: Iterable[tuple]) -> list[TradeCarbonRow]:
 
 def trades_carbon_kg(trade_ids: list[int]) -> dict[int, Decimal | None]:
     """kgCO2 of each trade (None where the chip's TDP is unknown); one query, in
-    plain SQL: every order answer with fills asks, and compiling the queryset of
-    `with_carbon_inputs` cost more than running it (tested equal)."""
+    plain SQL, since every order answer with fills asks (tested equal to the
+    queryset of `with_carbon_inputs`)."""
     if not trade_ids:
         return {}
-    select, fields = _carbon_select()
-    marks = ", ".join(["%s"] * len(trade_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(f"{select} WHERE t.id IN ({marks})", list(trade_ids))
-        rows = values_from_rows(cursor.fetchall(), fields)
+    rows = carbon_inputs_by_trade(trade_ids)
     return {r.trade_id: r.kg for r in carbon_rows(rows)}
-
-
-@functools.cache
-def _carbon_select() -> tuple[str, list]:
-    """The SELECT of CARBON_FIELDS for trades aliased `t` (joins as the queryset's),
-    and the fields of its columns, for their converters."""
-    quote = connection.ops.quote_name
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
-    fields = [
-        Trade._meta.get_field("id"),
-        Trade._meta.get_field("quantity"),
-        Obligation._meta.get_field("delivered_quantity"),
-        TradeCarbon._meta.get_field("kg_per_scu_h"),
-        TradeCarbon._meta.get_field("trade"),
-        ChipModel._meta.get_field("tdp_w"),
-        Cluster._meta.get_field("chip"),
-        Instrument._meta.get_field("conversion_table"),
-        Instrument._meta.get_field("profile"),
-        Region._meta.get_field("pue"),
-        Region._meta.get_field("carbon_intensity_kg_per_kwh"),
-    ]
-    trade_id = column(TradeCarbon, "trade")
-    chip_id = column(Cluster, "chip")
-    sql = (
-        f"SELECT t.id, t.{column(Trade, 'quantity')}, "  # noqa: S608
-        # the delivered quantity of the trade's obligation (unique), as the Subquery
-        f"(SELECT ob.{column(Obligation, 'delivered_quantity')} "
-        f"FROM {table(Obligation)} ob "
-        f"WHERE ob.{column(Obligation, 'trade_id')} = t.id LIMIT 1), "
-        f"c.{column(TradeCarbon, 'kg_per_scu_h')}, c.{trade_id}, "
-        f"chip.{column(ChipModel, 'tdp_w')}, cl.{chip_id}, "
-        f"i.{column(Instrument, 'conversion_table')}, "
-        f"i.{column(Instrument, 'profile')}, "
-        f"r.{column(Region, 'pue')}, r.{column(Region, 'carbon_intensity_kg_per_kwh')} "
-        f"FROM {table(Trade)} t "
-        f"JOIN {table(Order)} so ON so.id = t.{column(Trade, 'sell_order')} "
-        f"JOIN {table(Instrument)} i ON i.id = t.{column(Trade, 'instrument')} "
-        f"JOIN {table(Region)} r ON r.id = t.{column(Trade, 'sell_region')} "
-        f"LEFT JOIN {table(Cluster)} cl ON cl.id = so.{column(Order, 'cluster')} "
-        f"LEFT JOIN {table(ChipModel)} chip ON chip.id = cl.{chip_id} "
-        f"LEFT JOIN {table(TradeCarbon)} c ON c.{trade_id} = t.id"
-    )
-    return sql, fields
 
 
 @dataclass(frozen=True, slots=True)

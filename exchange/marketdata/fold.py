@@ -20,8 +20,7 @@ from django.db.models.functions import Coalesce
 
 from exchange.marketdata import bars as b
 from exchange.marketdata.carbon import footprints_compute
-from exchange.marketdata.models import Candle, CandleWatermark, TradeCarbon
-from exchange.models import Instrument, Trade
+from exchange.models import Candle, CandleWatermark, Instrument, Trade, TradeCarbon
 
 FOLD_BATCH = 5000
 CANDLE_VALUES = (

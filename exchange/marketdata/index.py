@@ -18,8 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchange.marketdata.bars import SHANGHAI, VWAP_PLACES
-from exchange.marketdata.models import IndexValue
-from exchange.models import Trade
+from exchange.models import IndexValue, Trade
 from market.models import WorkloadProfile
 
 MAD_LIMIT = 3

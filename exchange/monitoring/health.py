@@ -13,8 +13,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from exchange.marketdata.models import CandleWatermark
-from exchange.models import Trade
+from exchange.models import CandleWatermark, Trade
 from settlement import interface as settlement
 
 REDIS_SCHEMES = ("redis://", "rediss://")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from exchange.marketdata.tasks import candles_fold as candles_fold_task
 from exchange.models import Trade
 from exchange.monitoring.metrics import FILLS, ORDERS_PLACED, PLACEMENT_SECONDS
-from exchange.tasks import candles_fold as candles_fold_task
 from market.exceptions import DomainError
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core import caches
 from core.db import Read, read_now, reads_together
 from exchange.exceptions import InsufficientCapacity, InvalidOrder
 from exchange.models import Instrument, Order
@@ -26,8 +25,9 @@ from exchange.persistence import (
     commitments_read,
 )
 from market.exceptions import NoConversionFactor
-from market.models import Cluster, ConversionFactor
+from market.models import Cluster
 from market.persistence import clusters_count_read
+from market.selectors import cluster_chip_id, table_factor
 
 CHIP_PLACES = Decimal("0.000000001")
 
@@ -48,24 +48,6 @@ def factor_for(*, cluster: Cluster, instrument: Instrument) -> Decimal:
             f"{instrument.symbol}."
         )
     return factor
-
-
-@caches.memoize(maxsize=8192)
-def table_factor(table_id: int, profile_id: int, chip_id: int) -> Decimal | None:
-    """A published factor (tables are immutable, so each process may keep them)."""
-    return (
-        ConversionFactor.objects.filter(
-            table_id=table_id, profile_id=profile_id, chip_id=chip_id
-        )
-        .values_list("factor", flat=True)
-        .first()
-    )
-
-
-@caches.memoize(maxsize=8192)
-def _cluster_chip(cluster_id: int) -> int:
-    """A cluster's chip never changes once it exists (orders refer to it)."""
-    return Cluster.objects.values_list("chip_id", flat=True).get(pk=cluster_id)
 
 
 def peak_commitment(
@@ -175,7 +157,7 @@ class Moves:
     def recommit(self, order: Order) -> None:
         """A sell commits what it keeps (filled plus remaining) from now on."""
         inst = self.instrument
-        chip = _cluster_chip(order.cluster_id)
+        chip = cluster_chip_id(order.cluster_id)
         factor = table_factor(inst.conversion_table_id, inst.profile_id, chip)
         if factor is None:  # placement checked it; only a broken table gets here
             raise RuntimeError(f"no factor for chip {chip} in {inst}")

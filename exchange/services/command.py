@@ -312,10 +312,6 @@ def _duplicate_client_order_id(exc: DatabaseError) -> Exception | None:
     return None
 
 
-def _hold_slot(order: Order) -> tuple[str, str]:
-    return (settlement.hold_kind(order.side), settlement.order_reference(order.pk))
-
-
 def _order_ids(event: engine.Event) -> tuple[int, ...]:
     if isinstance(event, engine.Fill):
         return (event.buy_order_id, event.sell_order_id)

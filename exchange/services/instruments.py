@@ -21,47 +21,89 @@ from exchange.models import Instrument, Order
 from exchange.services.command import command_run
 from market import selectors as market_selectors
 from market.models import WorkloadProfile
-from settlement import services as settlement_services
-from settlement.models import Obligation
-from settlement.tasks import due_obligations
+from settlement import interface as settlement
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_BAND_PCT = Decimal(20)
 
 
-def _day_symbol(profile: WorkloadProfile, start: datetime) -> str:
-    return f"{profile.code.upper()}-{start.astimezone(SHANGHAI):%Y%m%d}"
+DAY = timedelta(hours=24)
+MAX_WINDOW = timedelta(days=31)
+# A day's report deadline and confirmation grace (the model's defaults). A shorter
+# window gets the same share of its length, never less than the floors, so a drill's
+# whole cycle runs in minutes while a client still has a few sweeps to act in.
+DAY_REPORT_DEADLINE = timedelta(hours=2)
+DAY_CONFIRM_GRACE = timedelta(hours=24)
+REPORT_DEADLINE_FLOOR = timedelta(seconds=30)
+CONFIRM_GRACE_FLOOR = timedelta(seconds=60)
+
+
+def deadlines_for(window: timedelta) -> tuple[timedelta, timedelta]:
+    """(report deadline after the window's end, confirmation grace after that) for a
+    window: a day's, scaled down to shorter windows, with a floor."""
+    share = min(window / DAY, 1.0)
+    report = timedelta(seconds=round(DAY_REPORT_DEADLINE.total_seconds() * share))
+    grace = timedelta(seconds=round(DAY_CONFIRM_GRACE.total_seconds() * share))
+    return max(report, REPORT_DEADLINE_FLOOR), max(grace, CONFIRM_GRACE_FLOOR)
+
+
+def instrument_symbol(
+    profile: WorkloadProfile, start: datetime, window: timedelta
+) -> str:
+    """`TRAIN-20261201` for a Shanghai day; any other window is
+    `TRAIN-20261201-M1030-10`: its start's Shanghai date and time (HHMM, or HHMMSS
+    off the minute) and its length in minutes, so each window has its own."""
+    local = start.astimezone(SHANGHAI)
+    day = f"{profile.code.upper()}-{local:%Y%m%d}"
+    if window == DAY and local.time() == time(0):
+        return day
+    clock = f"{local:%H%M%S}" if local.second or local.microsecond else f"{local:%H%M}"
+    return f"{day}-M{clock}-{window // timedelta(minutes=1)}"
+
+
+def _window(hours: int | None, minutes: int | None) -> timedelta:
+    if (hours is None) == (minutes is None):
+        raise InvalidOrder(
+            "Give the window in hours or in minutes.", fields={"hours": ["one of"]}
+        )
+    window = timedelta(hours=hours or 0, minutes=minutes or 0)
+    if not timedelta(minutes=1) <= window <= MAX_WINDOW:
+        raise InvalidOrder(
+            "A window lasts from 1 minute to 744 hours.", fields={"hours": ["range"]}
+        )
+    return window
 
 
 def instrument_create(
     *,
     profile: WorkloadProfile,
     delivery_start: datetime,
-    hours: int,
+    hours: int | None = None,
+    minutes: int | None = None,
     symbol: str | None = None,
     opening_price: Decimal | None = None,
     price_band_pct: Decimal | None = DEFAULT_BAND_PCT,
     automatic: bool = False,
 ) -> Instrument:
-    """List an instrument bound to the tables in effect now. Runs in the caller's
-    transaction; a taken symbol raises InvalidOrder."""
-    if hours <= 0 or hours > 24 * 31:
-        raise InvalidOrder("hours must be from 1 to 744.", fields={"hours": ["range"]})
+    """List an instrument bound to the tables in effect now, its window given in
+    `hours` or `minutes` (its deadlines scale with it: `deadlines_for`). Runs in the
+    caller's transaction; a taken symbol raises InvalidOrder."""
+    window = _window(hours, minutes)
     if delivery_start <= timezone.now():
         raise InvalidOrder(
             "The delivery window must start in the future.",
             fields={"delivery_start": ["in the past"]},
         )
-    if symbol is None:
-        symbol = _day_symbol(profile, delivery_start)
-        if hours != 24:
-            symbol += f"T{delivery_start.astimezone(SHANGHAI):%H}H{hours}"
+    symbol = symbol or instrument_symbol(profile, delivery_start, window)
+    report_deadline, confirm_grace = deadlines_for(window)
     instrument = Instrument(
         symbol=symbol,
         profile=profile,
         delivery_start=delivery_start,
-        delivery_end=delivery_start + timedelta(hours=hours),
+        delivery_end=delivery_start + window,
         gate_closure_at=delivery_start,
+        report_deadline=report_deadline,
+        confirm_grace=confirm_grace,
         opening_price=opening_price,
         reference_price=opening_price,
         price_band_pct=price_band_pct,
@@ -69,7 +111,7 @@ def instrument_create(
         surcharge_table=market_selectors.surcharge_table_current(profile=profile),
         listed_automatically=automatic,
     )
-    instrument.full_clean()
+    instrument.full_clean(validate_unique=False)  # a taken symbol: IntegrityError
     try:
         with transaction.atomic():
             instrument.save()
@@ -81,21 +123,46 @@ def instrument_create(
 
 
 def instruments_list(*, days: int, now: datetime | None = None) -> list[Instrument]:
-    """Entry point: list each profile's daily instrument for the coming `days`
-    (idempotent). An instrument opens at the previous one's last price."""
+    """Entry point: list what the schedule lists next (idempotent): each profile's
+    day for the coming `days`, or, with EXCHANGE_LISTING_WINDOW_MINUTES set, its next
+    EXCHANGE_LISTING_WINDOWS_AHEAD windows of that many minutes (drills, demos, the
+    soak). An instrument opens at the previous one's last price."""
     now = now or timezone.now()
-    today = now.astimezone(SHANGHAI).date()
+    if minutes := settings.EXCHANGE_LISTING_WINDOW_MINUTES:
+        window = timedelta(minutes=minutes)
+        starts = window_starts(now, window, settings.EXCHANGE_LISTING_WINDOWS_AHEAD)
+    else:
+        window, today = DAY, now.astimezone(SHANGHAI).date()
+        starts = [
+            datetime.combine(today + timedelta(days=offset), time(0), SHANGHAI)
+            for offset in range(1, days + 1)
+        ]
+    profiles = WorkloadProfile.objects.order_by("code")
+    if settings.EXCHANGE_LISTING_PROFILES:
+        profiles = profiles.filter(code__in=settings.EXCHANGE_LISTING_PROFILES)
     created = []
-    for profile in WorkloadProfile.objects.order_by("code"):
-        for offset in range(1, days + 1):
-            start = datetime.combine(today + timedelta(days=offset), time(0), SHANGHAI)
-            if Instrument.objects.filter(symbol=_day_symbol(profile, start)).exists():
+    for profile in profiles:
+        for start in starts:
+            symbol = instrument_symbol(profile, start, window)
+            if Instrument.objects.filter(symbol=symbol).exists():
                 continue
-            created.append(run_durable(_list_one, profile=profile, start=start))
+            created.append(
+                run_durable(_list_one, profile=profile, start=start, window=window)
+            )
     return [i for i in created if i is not None]
 
 
-def _list_one(*, profile: WorkloadProfile, start: datetime) -> Instrument | None:
+def window_starts(now: datetime, window: timedelta, count: int) -> list[datetime]:
+    """The starts of the next `count` windows after `now`, on a grid of `window`
+    from Shanghai midnight (a divisor of a day tiles it)."""
+    midnight = datetime.combine(now.astimezone(SHANGHAI).date(), time(0), SHANGHAI)
+    first = midnight + ((now - midnight) // window + 1) * window
+    return [first + window * n for n in range(count)]
+
+
+def _list_one(
+    *, profile: WorkloadProfile, start: datetime, window: timedelta
+) -> Instrument | None:
     previous = (
         Instrument.objects.filter(
             profile=profile, delivery_start__lt=start, last_price__isnull=False
@@ -110,7 +177,7 @@ def _list_one(*, profile: WorkloadProfile, start: datetime) -> Instrument | None
         return instrument_create(
             profile=profile,
             delivery_start=start,
-            hours=24,
+            minutes=window // timedelta(minutes=1),
             automatic=True,
             opening_price=opening,
         )
@@ -178,8 +245,8 @@ def instruments_settle_run(*, now: datetime | None = None) -> list[str]:
     """Entry point: settle every due trade (one transaction each), then mark the
     instruments whose trades are all settled. Celery does the same in two tasks."""
     now = now or timezone.now()
-    for trade_id in due_obligations(now).values_list("trade_id", flat=True):
-        run_durable(settlement_services.trade_settle, trade_id=trade_id, now=now)
+    for trade_id in settlement.due_trade_ids(now):
+        run_durable(settlement.trade_settle, trade_id=trade_id, now=now)
     return instruments_mark_settled_run(now=now)
 
 
@@ -199,12 +266,11 @@ def instruments_mark_settled_run(*, now: datetime | None = None) -> list[str]:
 
 def _mark_settled(*, instrument_id: int, now: datetime) -> str | None:
     instrument = instrument_for_update(instrument_id)
-    pending = Obligation.objects.filter(instrument=instrument.symbol).exclude(
-        status=Obligation.Status.SETTLED
-    )
-    if instrument.state != Instrument.State.CLOSED or pending.exists():
+    if instrument.state != Instrument.State.CLOSED or settlement.unsettled_exists(
+        instrument.symbol
+    ):
         return None
-    settlement_services.network_payout(instrument=instrument.symbol)
+    settlement.network_payout(instrument=instrument.symbol)
     instrument.state = Instrument.State.SETTLED
     instrument.settled_at = now
     instrument.save(update_fields=["state", "settled_at"])

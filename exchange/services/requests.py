@@ -39,7 +39,7 @@ class OrderRequest:
 
     def digest(self) -> str:
         """A stable hash of the body, for `client_order_id` replay detection."""
-        # The fields by hand: `asdict` deep-copies each value (half of `_order_row`).
+        # The fields by hand: `asdict` deep-copies each value, on every order's path.
         body = {name: getattr(self, name) for name in _REQUEST_FIELDS}
         body["constraints"] = body["constraints"] or None
         return hashlib.sha256(

@@ -34,9 +34,7 @@ from exchange.services.capacity import committed_chips
 from exchange.web.forms import OrderTicketForm, band_message
 from market.exceptions import DomainError, NoConversionFactor
 from market.models import Cluster, Participant, Region, Surcharge
-from settlement import money
-from settlement.exceptions import InsufficientFunds
-from settlement.models import Account
+from settlement import interface as settlement
 
 
 @dataclass
@@ -86,9 +84,7 @@ class Preview:
 
 
 def _available(participant: Participant) -> Decimal:
-    return Account.objects.filter(
-        participant=participant, kind=Account.Kind.AVAILABLE
-    ).values_list("balance", flat=True).first() or Decimal("0.0000")
+    return settlement.available_balance(participant.pk)
 
 
 def _order_price(form: OrderTicketForm, data: dict) -> Decimal | None:
@@ -126,15 +122,22 @@ def preview(form: OrderTicketForm) -> Preview | None:
     return result
 
 
-def _buy(result: Preview, form: OrderTicketForm, data: dict) -> None:
-    inst, limit = form.instrument, result.price
-    result.money_needed = money.buy_hold(
-        quantity=result.quantity,
-        limit=limit,
+def _need(side: str, inst: Instrument, quantity: Decimal, price: Decimal) -> Decimal:
+    """What placing the order would set aside (settlement's rule)."""
+    return settlement.order_need(
+        side=side,
+        quantity=quantity,
+        price=price,
         maker_bps=inst.maker_fee_bps,
         taker_bps=inst.taker_fee_bps,
+        bond_rate=inst.bond_rate,
     )
-    result.notional = money.money(result.quantity * limit)
+
+
+def _buy(result: Preview, form: OrderTicketForm, data: dict) -> None:
+    inst, limit = form.instrument, result.price
+    result.money_needed = _need(Order.Side.BUY, inst, result.quantity, limit)
+    result.notional = settlement.amount(result.quantity * limit)
     result.fee = result.money_needed - result.notional
     origin = form.origin()
     links = Surcharge.objects.filter(
@@ -203,10 +206,10 @@ def _exclusions(link: Surcharge, constraints: dict) -> list[str]:
 
 def _sell(result: Preview, form: OrderTicketForm) -> None:
     inst, price = form.instrument, result.price
-    result.money_needed = money.sell_bond(
-        quantity=result.quantity, price=price, bond_rate=inst.bond_rate
+    result.money_needed = _need(Order.Side.SELL, inst, result.quantity, price)
+    result.fee = settlement.fee(
+        settlement.amount(result.quantity * price), result.fee_bps
     )
-    result.fee = money.fee(money.money(result.quantity * price), result.fee_bps)
     cluster = result.cluster = form.chosen_cluster()
     if cluster is None:
         return
@@ -261,7 +264,7 @@ def explain(exc: DomainError, form: OrderTicketForm) -> None:
     """Put a service's refusal on the form, in the user's language, beside the
     field it concerns (or above the ticket)."""
     data = form.cleaned_data
-    if isinstance(exc, InsufficientFunds):
+    if isinstance(exc, settlement.InsufficientFunds):
         shown = preview(form)
         what = _("hold") if form.side == Order.Side.BUY else _("bond")
         form.add_error(

@@ -149,8 +149,8 @@ class ShallowFields:
     single order): its plain fields are copied shallowly for each instance.
 
     DRF deep-copies every declared field for each serializer instance, and a field's
-    deep copy runs its `__init__` again (with the regexes and validators that builds):
-    a third of a single order's validation. A plain field is not changed after its
+    deep copy runs its `__init__` again (with the regexes and validators that builds),
+    a large part of a single order's validation. A plain field is not changed after its
     `__init__` but by `bind`, which sets attributes on the copy, so a copy of its
     attributes serves. A nested serializer, or a field with a child (which its
     `__init__` binds to itself), is deep-copied as DRF does."""

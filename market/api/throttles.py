@@ -11,7 +11,7 @@ one request, so it counts once.
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from config.middleware import NUL_FOUND
+from core.nul import NUL_FOUND
 from market.exceptions import InvalidCharacter
 from market.models import ApiKey
 

@@ -2,7 +2,8 @@
 
 A key is 32 random bytes (URL-safe base64), shown once when it is created and stored
 only as its SHA-256: a key has 256 bits of entropy, so a fast hash is safe, and each
-request's check costs one indexed lookup instead of a password hasher's 0.4 s.
+request's check costs one indexed lookup instead of a password hasher's deliberately
+slow work.
 """
 
 from django.conf import settings

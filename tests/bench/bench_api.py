@@ -321,6 +321,7 @@ def main() -> None:
             [
                 GUNICORN,
                 "config.wsgi",
+                *("-c", "config/gunicorn.py"),  # the workers' GC tuning, as in prod
                 "--bind",
                 f"127.0.0.1:{port}",
                 *("--workers", "2", "--threads", str(args.threads)),

@@ -95,7 +95,7 @@ def _load(instrument) -> int:
 
     from exchange.marketdata import bars as b
     from exchange.marketdata.fold import CANDLE_VALUES
-    from exchange.marketdata.models import Candle, CandleWatermark
+    from exchange.models import Candle, CandleWatermark
 
     now = datetime.now(b.SHANGHAI).replace(second=0, microsecond=0)
     first = now - timedelta(minutes=MINUTES)

@@ -15,8 +15,7 @@ from rest_framework.test import APIClient
 from exchange.marketdata import bars as b
 from exchange.marketdata.candles import candle_list, trade_figures
 from exchange.marketdata.fold import candles_fold, candles_sweep
-from exchange.marketdata.models import Candle, CandleWatermark
-from exchange.models import Trade
+from exchange.models import Candle, CandleWatermark, Trade
 from exchange.services.placement import order_place
 from exchange.services.requests import OrderRequest
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller

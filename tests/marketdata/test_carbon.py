@@ -17,8 +17,7 @@ from exchange.marketdata.carbon import (
     with_carbon_inputs,
 )
 from exchange.marketdata.fold import candles_fold
-from exchange.marketdata.models import TradeCarbon
-from exchange.models import Trade
+from exchange.models import Trade, TradeCarbon
 from market.models import ConversionFactor, Region
 from settlement.services import delivery_report
 from tests.apiclient import client_for

@@ -9,7 +9,7 @@ from django.db import close_old_connections
 
 from exchange.marketdata import bars as b
 from exchange.marketdata.fold import candles_fold
-from exchange.marketdata.models import Candle, CandleWatermark, TradeCarbon
+from exchange.models import Candle, CandleWatermark, TradeCarbon
 from tests.marketdata import brute
 from tests.marketdata.conftest import Market
 

@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from exchange import tasks
+from exchange.marketdata import tasks
 from exchange.marketdata.bars import SHANGHAI
 from exchange.marketdata.index import index_publish, index_series, trimmed
-from exchange.marketdata.models import IndexValue
+from exchange.models import IndexValue
 from market.models import WorkloadProfile
 from tests.marketdata.conftest import Market
 

@@ -1,4 +1,5 @@
-"""An operator lists a special instrument; prints its symbol alone on the last line."""
+"""An operator lists a special instrument; prints its symbol alone on the last line.
+Without --symbol the symbol is derived from the window (`instrument_symbol`)."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,13 @@ class Command(BaseCommand):
             required=True,
             help="ISO 8601 with offset, e.g. 2026-12-01T00:00+08:00",
         )
-        parser.add_argument("--hours", type=int, default=24)
+        window = parser.add_mutually_exclusive_group()
+        window.add_argument("--hours", type=int, help="the window's length (24)")
+        window.add_argument(
+            "--minutes",
+            type=int,
+            help="a short window, for tests and drills; deadlines scale with it",
+        )
         parser.add_argument("--symbol")
         parser.add_argument("--opening-price")
         parser.add_argument(
@@ -47,12 +54,15 @@ class Command(BaseCommand):
         if start.tzinfo is None:
             raise CommandError("--delivery-start needs a UTC offset, e.g. +08:00")
         band = o["price_band_pct"]
+        if o["hours"] is None and o["minutes"] is None:
+            o["hours"] = 24
         try:
             instrument = run_durable(
                 instrument_create,
                 profile=profile,
                 delivery_start=start,
                 hours=o["hours"],
+                minutes=o["minutes"],
                 symbol=o["symbol"],
                 opening_price=_decimal(o["opening_price"], "opening-price")
                 if o["opening_price"]

@@ -10,7 +10,7 @@ from django.db import transaction
 from market.apikeys import apikey_create
 from market.exceptions import DomainError
 from market.models import Participant, Region
-from settlement.services import deposit_post
+from settlement.interface import deposit_post
 
 ROLES = {"buyer", "seller"}
 

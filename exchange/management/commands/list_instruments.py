@@ -1,4 +1,5 @@
-"""Create the instruments of the coming days (idempotent); beat runs the same job."""
+"""Create the instruments of the coming days (idempotent); beat runs the same job.
+With EXCHANGE_LISTING_WINDOW_MINUTES set it lists the next short windows instead."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand

@@ -1,4 +1,5 @@
-"""Check every ledger invariant. Exit 1 with a readable report if any fails."""
+"""Check every ledger and book invariant, all read in one consistent snapshot (so
+it can run beside live trading). Exit 1 with a readable report if any fails."""
 
 import sys
 

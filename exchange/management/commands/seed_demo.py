@@ -20,7 +20,7 @@ from exchange.services.requests import OrderRequest
 from market import services as market_services
 from market.exceptions import DomainError
 from market.models import ChipModel, Participant, Region
-from settlement.services import deposit_post
+from settlement.interface import deposit_post
 
 DEMO_PASSWORD = "yiwang-demo"  # noqa: S105  (printed for the demo, by design)
 DEMO_DEPOSIT = Decimal("5000000")

@@ -364,12 +364,3 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id}#{self.sequence} {self.kind}"
-
-
-# Market data's models live with their feature; importing them here registers them.
-from exchange.marketdata.models import (  # noqa: E402, F401
-    Candle,
-    CandleWatermark,
-    IndexValue,
-    TradeCarbon,
-)

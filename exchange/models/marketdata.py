@@ -1,7 +1,6 @@
 """Stored market data: candles per instrument and interval with the watermark of the
 trades folded into them, the published daily index per profile, and each trade's
-carbon footprint per SCU-h. (Imported by exchange.models, so they belong to the
-exchange app.)
+carbon footprint per SCU-h.
 
 Candles are derived data: the trades are the record, and a candle can always be
 recomputed from them. The watermark row is the lock that serializes folds of one

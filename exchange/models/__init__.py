@@ -1,0 +1,23 @@
+"""The exchange's models: the books' (instruments, orders, trades, the event log) and
+the market data derived from them (candles, the index, carbon footprints)."""
+
+from exchange.models.marketdata import Candle, CandleWatermark, IndexValue, TradeCarbon
+from exchange.models.trading import (
+    ClusterCommitment,
+    Instrument,
+    Order,
+    OrderEvent,
+    Trade,
+)
+
+__all__ = [
+    "Candle",
+    "CandleWatermark",
+    "ClusterCommitment",
+    "IndexValue",
+    "Instrument",
+    "Order",
+    "OrderEvent",
+    "Trade",
+    "TradeCarbon",
+]
