@@ -259,6 +259,13 @@ EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
 # Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
 EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
 
+# --- Operators (admin) ------------------------------------------------------------
+# A deposit request above this many CNY is approved only by a second operator
+# (four-eyes); at or below it, one operator with the permission approves it.
+SETTLEMENT_FOUR_EYES_DEPOSIT_CNY = env.str(
+    "SETTLEMENT_FOUR_EYES_DEPOSIT_CNY", default="100000"
+)
+
 # --- Web process (config/gunicorn.py) ---------------------------------------------
 # Each gunicorn worker freezes the loaded application out of the garbage collector and
 # collects less often; false keeps Python's defaults (to compare, or to debug leaks).

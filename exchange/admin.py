@@ -1,31 +1,23 @@
-"""Operators' view of the exchange. Operations (halt, resume, cancel) are admin
-actions that call entry points, never edits of rows: Django admin wraps its own saves
-in a transaction, and every change to a book must go through the instrument's lock."""
+"""Operators' view of the exchange. Operations (halt, resume, cancel, resize) are
+admin actions, each with its own permission, that call operators' entry points (the
+change and its audit row in one transaction), never edits of rows: Django admin
+wraps its own saves in a transaction, and every change to a book must go through the
+instrument's lock."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from exchange.exceptions import ExchangeError
 from exchange.models import Instrument, Order, OrderEvent, Trade
-from exchange.services.clusters import cluster_resize
-from exchange.services.instruments import instrument_halt_set
-from exchange.services.orders import order_cancel
-from market.admin import ClusterAdmin
+from exchange.services.operators import (
+    cluster_resize_by_operator,
+    instrument_halt_by_operator,
+    order_cancel_by_operator,
+)
+from market.admin import ClusterAdmin, ReadOnlyAdmin, permission
+from market.admin.base import ReasonForm
 from market.exceptions import DomainError
 from market.models import Cluster
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Instrument)
@@ -47,12 +39,18 @@ class InstrumentAdmin(ReadOnlyAdmin):
     search_fields = ["symbol"]
     date_hierarchy = "delivery_start"
     actions = ["halt", "resume"]
+    has_halt_permission = permission("exchange.halt_instrument")
 
     def _set_halt(self, request, queryset, halted: bool) -> None:
         for instrument in queryset:
             try:
-                instrument_halt_set(instrument_id=instrument.pk, halted=halted)
-            except ExchangeError as exc:
+                instrument_halt_by_operator(
+                    instrument_id=instrument.pk,
+                    halted=halted,
+                    operator=request.user,
+                    reason=self.reason(request),
+                )
+            except DomainError as exc:
                 self.message_user(
                     request, f"{instrument}: {exc.message}", messages.ERROR
                 )
@@ -65,11 +63,11 @@ class InstrumentAdmin(ReadOnlyAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description=_("Halt trading"))
+    @admin.action(description=_("Halt trading"), permissions=["halt"])
     def halt(self, request, queryset):
         self._set_halt(request, queryset, True)
 
-    @admin.action(description=_("Resume trading"))
+    @admin.action(description=_("Resume trading"), permissions=["halt"])
     def resume(self, request, queryset):
         self._set_halt(request, queryset, False)
 
@@ -108,15 +106,20 @@ class OrderAdmin(ReadOnlyAdmin):
     ]
     list_select_related = ["instrument", "participant", "region"]
     actions = ["cancel_orders"]
+    has_cancel_permission = permission("exchange.cancel_order")
 
-    @admin.action(description=_("Cancel the selected orders"))
+    @admin.action(description=_("Cancel the selected orders"), permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         done = 0
-        for order in queryset.select_related("participant"):
+        for order in queryset.order_by("pk"):
             try:
-                order_cancel(participant=order.participant, order_id=order.pk)
+                order_cancel_by_operator(
+                    order_id=order.pk,
+                    operator=request.user,
+                    reason=self.reason(request),
+                )
                 done += 1
-            except ExchangeError as exc:
+            except DomainError as exc:
                 self.message_user(
                     request, f"#{order.pk}: {exc.message}", messages.WARNING
                 )
@@ -158,8 +161,10 @@ class OrderEventAdmin(ReadOnlyAdmin):
     list_select_related = ["instrument", "order"]
 
 
-class ResizeForm(forms.Form):
+class ResizeForm(ReasonForm):
     count = forms.IntegerField(min_value=1, label=_("new chip count"))
+
+    field_order = ["count", "reason"]
 
 
 admin.site.unregister(Cluster)
@@ -171,28 +176,32 @@ class CommittedClusterAdmin(ClusterAdmin):
     it below what sell orders have committed."""
 
     actions = ["resize"]
+    has_resize_permission = permission("market.resize_cluster")
 
     def get_readonly_fields(self, request, obj=None):
         fixed = super().get_readonly_fields(request, obj)
         return [*fixed, "count"] if obj is not None else fixed
 
-    @admin.action(description=_("Resize the selected clusters"))
+    @admin.action(description=_("Resize the selected clusters"), permissions=["resize"])
     def resize(self, request, queryset):
-        form = ResizeForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return render(
+        form = self.form_for_action(request, ResizeForm)
+        if not form.is_bound or not form.is_valid():
+            return self.action_page(
                 request,
-                "admin/exchange/resize.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "form": form,
-                    "clusters": queryset,
-                    "title": _("Resize clusters"),
-                },
+                queryset,
+                form,
+                action="resize",
+                title=_("Resize clusters"),
+                submit=_("Resize"),
             )
         for cluster in queryset:
             try:
-                cluster_resize(cluster_id=cluster.pk, count=form.cleaned_data["count"])
+                cluster_resize_by_operator(
+                    cluster_id=cluster.pk,
+                    count=form.cleaned_data["count"],
+                    operator=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
             except DomainError as exc:
                 self.message_user(
                     request, f"{cluster.name}: {exc.message}", messages.ERROR

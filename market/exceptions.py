@@ -39,3 +39,33 @@ class NoPublishedTable(MarketError):
     """Nothing has been published yet for what was asked."""
 
     code = "no_published_table"
+
+
+class ProposalError(MarketError):
+    """The four-eyes proposal cannot be decided so."""
+
+    code = "proposal_error"
+
+
+class ProposalNotPending(ProposalError):
+    """The proposal was already approved, rejected or expired."""
+
+    code = "proposal_not_pending"
+
+
+class ProposalExpired(ProposalError):
+    """The proposal expired (24 hours after it was made): propose it again."""
+
+    code = "proposal_expired"
+
+
+class SelfApproval(ProposalError):
+    """An operator cannot approve its own proposal: a second operator must."""
+
+    code = "self_approval"
+
+
+class ProposalExists(ProposalError):
+    """A pending proposal already acts on this."""
+
+    code = "proposal_exists"

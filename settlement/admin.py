@@ -1,20 +1,24 @@
 """Operators' view of the ledger: accounts, entries and holds are read-only. Money
-moves only through actions: resolving a dispute, and a manual adjustment that accepts
-only a balanced entry and records who made it and why."""
-
-from decimal import Decimal, InvalidOperation
+moves only through actions, each with its own permission and audit row: deposit
+decisions, and proposals a second operator approves (manual adjustments between a
+participant's available balance and `external`, dispute resolutions, deposits above
+SETTLEMENT_FOUR_EYES_DEPOSIT_CNY)."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from settlement import deposits, services
-from settlement.exceptions import SettlementError
+from market.admin import ReadOnlyAdmin, permission
+from market.admin.base import ReasonForm
+from market.admin.operators import proposal_made
+from market.exceptions import DomainError
+from market.models import Participant, Proposal
+from settlement import operators
 from settlement.models import (
     Account,
     DeliveryReport,
@@ -24,17 +28,6 @@ from settlement.models import (
     Obligation,
     Posting,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PostingInline(admin.TabularInline):
@@ -48,31 +41,25 @@ class PostingInline(admin.TabularInline):
         return False
 
 
-class AdjustmentForm(forms.Form):
-    """Lines as `account id: amount`, one per line; they must sum to zero."""
+class AdjustmentForm(ReasonForm):
+    """Between one participant's available balance and `external`, nothing else."""
 
-    lines = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One 'account id: amount' per line."),
+    participant = forms.ModelChoiceField(
+        label=_("Participant (id)"),
+        queryset=Participant.objects.all(),
+        widget=forms.TextInput(attrs={"size": 10}),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"),
+        max_digits=20,
+        decimal_places=4,
+        help_text=_(
+            "Positive: credited to the participant's available balance from "
+            "external; negative: debited from it."
+        ),
+    )
 
-    def clean_lines(self):
-        parsed = []
-        for raw in self.cleaned_data["lines"].splitlines():
-            if not raw.strip():
-                continue
-            try:
-                account_id, amount = (part.strip() for part in raw.split(":", 1))
-                account = Account.objects.get(pk=int(account_id))
-                parsed.append((account, Decimal(amount)))
-            except (ValueError, InvalidOperation, Account.DoesNotExist) as exc:
-                raise forms.ValidationError(_("Bad line: %s") % raw) from exc
-        if len(parsed) < 2 or sum(a for _acc, a in parsed) != 0:
-            raise forms.ValidationError(
-                _("An adjustment is two or more lines summing to 0.")
-            )
-        return parsed
+    field_order = ["participant", "amount", "reason"]
 
 
 @admin.register(JournalEntry)
@@ -90,6 +77,8 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     inlines = [PostingInline]
     date_hierarchy = "created_at"
 
+    has_adjust_permission = permission("settlement.post_adjustment")
+
     def get_urls(self):
         return [
             path(
@@ -101,26 +90,28 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         ]
 
     def adjust_view(self, request):
+        """Propose a manual adjustment; a second operator's approval posts it."""
+        self.require(request, "adjust")
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic(durable=True):
-                    entry = services.adjustment_post(
-                        lines=form.cleaned_data["lines"],
-                        memo=form.cleaned_data["reason"],
-                        caused_by=request.user,
+                    proposal = operators.adjustment_propose(
+                        participant_id=form.cleaned_data["participant"].pk,
+                        amount=form.cleaned_data["amount"],
+                        operator=request.user,
+                        reason=form.cleaned_data["reason"],
+                        now=timezone.now(),
                     )
-            except SettlementError as exc:
+            except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(
-                    request, _("Posted entry #%d.") % entry.pk, messages.SUCCESS
-                )
-                return redirect("admin:settlement_journalentry_change", entry.pk)
+                return proposal_made(self, request, proposal)
         context = {
             **self.admin_site.each_context(request),
+            "opts": self.model._meta,
             "form": form,
-            "title": _("Manual adjustment"),
+            "title": _("Propose a manual adjustment"),
         }
         return render(request, "admin/settlement/adjustment.html", context)
 
@@ -157,8 +148,12 @@ class HoldAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "instrument", "participant__display_name"]
 
 
-class ResolveForm(forms.Form):
-    delivered_quantity = forms.DecimalField(min_value=0, decimal_places=1)
+class ResolveForm(ReasonForm):
+    delivered_quantity = forms.DecimalField(
+        label=_("delivered (SCU-h)"), min_value=0, decimal_places=1
+    )
+
+    field_order = ["delivered_quantity", "reason"]
 
 
 @admin.register(Obligation)
@@ -183,40 +178,41 @@ class ObligationAdmin(ReadOnlyAdmin):
     ]
     list_select_related = ["buyer", "seller"]
     actions = ["resolve_dispute"]
+    has_resolve_permission = permission("settlement.resolve_dispute")
 
-    @admin.action(description=_("Resolve dispute: set the delivered quantity"))
+    @admin.action(
+        description=_("Resolve dispute: propose the delivered quantity"),
+        permissions=["resolve"],
+    )
     def resolve_dispute(self, request, queryset):
-        form = ResolveForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for obligation in queryset:
-                try:
-                    with transaction.atomic(durable=True):
-                        services.dispute_resolve(
-                            trade_id=obligation.trade_id,
-                            delivered=form.cleaned_data["delivered_quantity"],
-                            resolved_by=request.user,
-                            now=timezone.now(),
-                        )
-                except SettlementError as exc:
-                    self.message_user(
-                        request, f"{obligation}: {exc.message}", messages.ERROR
+        form = self.form_for_action(request, ResolveForm)
+        if not form.is_bound or not form.is_valid():
+            return self.action_page(
+                request,
+                queryset,
+                form,
+                action="resolve_dispute",
+                title=_("Resolve dispute"),
+                submit=_("Propose"),
+                note=_("A second operator's approval settles what was delivered."),
+            )
+        for obligation in queryset:
+            try:
+                with transaction.atomic(durable=True):
+                    proposal = operators.dispute_resolution_propose(
+                        trade_id=obligation.trade_id,
+                        delivered=form.cleaned_data["delivered_quantity"],
+                        operator=request.user,
+                        reason=form.cleaned_data["reason"],
+                        now=timezone.now(),
                     )
-                else:
-                    self.message_user(
-                        request, _("Resolved %s.") % obligation, messages.SUCCESS
-                    )
-            return None
-        return render(
-            request,
-            "admin/settlement/resolve.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "obligations": queryset,
-                "title": _("Resolve dispute"),
-                "action": "resolve_dispute",
-            },
-        )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"{obligation}: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, proposed(proposal), messages.SUCCESS)
+        return None
 
 
 @admin.register(DeliveryReport)
@@ -254,6 +250,7 @@ class DepositRequestAdmin(ReadOnlyAdmin):
     list_select_related = ["participant", "decided_by"]
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
+    has_approve_permission = permission("settlement.approve_depositrequest")
 
     @admin.display(description=_("ledger"))
     def ledger(self, obj: DepositRequest) -> str:
@@ -263,32 +260,56 @@ class DepositRequestAdmin(ReadOnlyAdmin):
             _("postings"),
         )
 
-    def _decide(self, request, queryset, decide, done_message) -> None:
+    @admin.action(
+        description=_("Approve: credit the deposit (a proposal above the limit)"),
+        permissions=["approve"],
+    )
+    def approve(self, request, queryset):
         for deposit in queryset.order_by("pk"):
             try:
                 with transaction.atomic(durable=True):
-                    decide(request_id=deposit.pk, operator=request.user)
-            except SettlementError as exc:
+                    done = operators.deposit_approve(
+                        request_id=deposit.pk,
+                        operator=request.user,
+                        reason=self.reason(request),
+                        now=timezone.now(),
+                    )
+            except DomainError as exc:
                 self.message_user(
                     request, f"#{deposit.pk}: {exc.message}", messages.ERROR
                 )
             else:
-                self.message_user(request, done_message % deposit.pk, messages.SUCCESS)
+                message = (
+                    proposed(done)
+                    if isinstance(done, Proposal)
+                    else _("Deposit request #%d approved and credited.") % deposit.pk
+                )
+                self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description=_("Approve: credit the deposit"))
-    def approve(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            deposits.deposit_request_approve,
-            _("Deposit request #%d approved and credited."),
-        )
-
-    @admin.action(description=_("Reject"))
+    @admin.action(description=_("Reject"), permissions=["approve"])
     def reject(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            deposits.deposit_request_reject,
-            _("Deposit request #%d rejected."),
-        )
+        for deposit in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    operators.deposit_reject(
+                        request_id=deposit.pk,
+                        operator=request.user,
+                        reason=self.reason(request),
+                    )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"#{deposit.pk}: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("Deposit request #%d rejected.") % deposit.pk,
+                    messages.SUCCESS,
+                )
+
+
+def proposed(proposal: Proposal) -> str:
+    return _(
+        "Proposal #%(id)d made (%(summary)s): it takes effect when a second "
+        "operator approves it."
+    ) % {"id": proposal.pk, "summary": proposal.summary}

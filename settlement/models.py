@@ -112,6 +112,7 @@ class JournalEntry(models.Model):
         ordering = ["pk"]
         verbose_name = _("journal entry")
         verbose_name_plural = _("journal entries")
+        permissions = [("post_adjustment", "Can propose a manual adjustment")]
         indexes = [models.Index(fields=["reference"])]
 
     def __str__(self) -> str:
@@ -244,6 +245,7 @@ class Obligation(models.Model):
         ordering = ["-trade_id"]
         verbose_name = _("trade obligation")
         verbose_name_plural = _("trade obligations")
+        permissions = [("resolve_dispute", "Can propose a dispute resolution")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(delivered_quantity__isnull=True)
@@ -321,6 +323,9 @@ class DepositRequest(models.Model):
         ordering = ["-pk"]
         verbose_name = _("deposit request")
         verbose_name_plural = _("deposit requests")
+        permissions = [
+            ("approve_depositrequest", "Can approve or reject deposit requests")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="depositrequest_amount_positive"

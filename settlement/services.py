@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils import timezone
 
 from market.models import Participant
 from settlement import money
@@ -18,7 +17,6 @@ from settlement.exceptions import (
     DeliveryNotAllowed,
     NotFound,
     SettlementError,
-    UnbalancedEntry,
 )
 from settlement.ledger import EXTERNAL, Batch, participant_account, platform_account
 from settlement.models import Account, DeliveryReport, Hold, JournalEntry, Obligation
@@ -82,26 +80,35 @@ def withdrawal_post(
 
 def adjustment_post(
     *,
-    lines: list[tuple[Account, Decimal]],
+    participant: Participant,
+    amount: Decimal,
     memo: str,
+    key: str,
     caused_by: AbstractBaseUser,
 ) -> JournalEntry:
-    """An operator's manual correction: one balanced entry, who made it and why."""
+    """An operator's manual correction, between a participant's available balance
+    and `external` only: held, bond, escrow, fees and network follow holds and
+    trades, which an adjustment would leave out of step. A positive amount credits
+    the participant, a negative one debits it (never below zero: InsufficientFunds).
+    One balanced entry keyed `key`, so approving twice posts once."""
     if not memo.strip():
         raise SettlementError("An adjustment needs a reason.")
-    if sum((amount for _a, amount in lines), Decimal(0)) != 0 or len(lines) < 2:
-        raise UnbalancedEntry("An adjustment must have two or more lines summing to 0.")
+    if amount == 0 or amount != amount.quantize(money.CENT4):
+        raise SettlementError("An adjustment is non-zero, to at most 4 places.")
     batch = Batch(caused_by_id=caused_by.pk)
-    key = f"adjustment:{timezone.now().isoformat()}:{caused_by.pk}"
     batch.entry(
         kind="adjustment",
-        reference="manual",
+        reference=f"participant:{participant.pk}",
         key=key,
         memo=memo,
-        lines=[((a.kind, a.participant_id, a.instrument), amt) for a, amt in lines],
+        lines=[
+            (EXTERNAL, -amount),
+            (participant_account(AVAILABLE, participant.pk), amount),
+        ],
     )
-    [entry] = batch.commit()
-    return entry
+    return next(iter(batch.commit()), None) or JournalEntry.objects.get(
+        idempotency_key=key
+    )
 
 
 def obligation_for_update(*, trade_id: int) -> Obligation:

@@ -4,9 +4,11 @@ Only httpx and the standard library: a bot is what any client of the API could b
 """
 
 import argparse
+import itertools
 import logging
 import random
 import re
+import secrets
 import time
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -32,6 +34,8 @@ class Client:
         base = url.rstrip("/") + "/api/v1/"
         self.http = httpx.Client(base_url=base, timeout=timeout)
         self.attempts = attempts
+        self._run = secrets.token_hex(4)  # ids stay unique across restarts of a bot
+        self._sent = itertools.count(1)
 
     def close(self) -> None:
         self.http.close()
@@ -69,6 +73,16 @@ class Client:
 
     def delete(self, path: str, **params) -> dict:
         return self.request("DELETE", path, params=params).json()
+
+    def client_order_id(self) -> str:
+        """A new order's id. `request` sends a request again after a lost connection
+        or a 5xx, when the first may have been placed: with the id, the retry gets
+        the first order back instead of placing a second."""
+        return f"bot-{self._run}-{next(self._sent)}"
+
+    def place(self, body: dict) -> dict:
+        """POST an order under a new client_order_id (retries are idempotent)."""
+        return self.post("orders/", body | {"client_order_id": self.client_order_id()})
 
     def wait_until_up(self, max_seconds: float | None = None) -> None:
         """Poll until the API answers (the server may still be starting); by

@@ -50,7 +50,12 @@ def requote(client: Client, args, cluster: dict) -> None:
     mid = reference_price(client, instrument, args.region)  # without its own
     if mid is None:
         return
-    batch = {"orders": quotes(instrument, mid, args, cluster)}
+    batch = {
+        "orders": [
+            quote | {"client_order_id": client.client_order_id()}
+            for quote in quotes(instrument, mid, args, cluster)
+        ]
+    }
     for result in client.post("orders/batch/", batch)["results"]:
         if result["status"] >= 400:
             log.info("quote refused: %s", result["error"]["message"])

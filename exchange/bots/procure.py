@@ -42,7 +42,7 @@ def buy_round(client: Client, symbol: str, args, left: Decimal) -> Decimal:
     if args.stacks:
         body["constraints"] = {"stacks": args.stacks.split(",")}
     try:
-        order = client.post("orders/", body)
+        order = client.place(body)
     except ApiError as exc:
         log.info("buy %s @ %s refused: %s", left, price, exc)
         return Decimal(0)

@@ -77,7 +77,7 @@ class Trader:
                 return False
             price = self.draw(tick)
             try:
-                self.client.post("orders/", self.order(symbol, price, left))
+                self.client.place(self.order(symbol, price, left))
             except ApiError as exc:
                 if exc.code == "instrument_not_open":
                     return False

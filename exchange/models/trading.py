@@ -97,6 +97,7 @@ class Instrument(models.Model):
         ordering = ["delivery_start", "symbol"]
         verbose_name = _("instrument")
         verbose_name_plural = _("instruments")
+        permissions = [("halt_instrument", "Can halt and resume trading")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(delivery_end__gt=F("delivery_start")),
@@ -211,6 +212,7 @@ class Order(models.Model):
         ordering = ["-pk"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        permissions = [("cancel_order", "Can cancel participants' orders")]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant", "client_order_id"],

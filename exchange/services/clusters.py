@@ -34,10 +34,12 @@ def cluster_resize(*, cluster_id: int, count: int) -> Cluster:
         raise InvalidOrder(
             "A cluster has at least one chip.", fields={"count": [">= 1"]}
         )
-    return run_durable(_resize, cluster_id=cluster_id, count=count)
+    return run_durable(do_cluster_resize, cluster_id=cluster_id, count=count)
 
 
-def _resize(*, cluster_id: int, count: int) -> Cluster:
+def do_cluster_resize(*, cluster_id: int, count: int) -> Cluster:
+    """Inside the caller's transaction: lock the cluster and set its count (never
+    below what its sells commit)."""
     cluster = cluster_for_update(cluster_id)
     peak = cluster_committed_peak(cluster)
     if count < peak:

@@ -227,10 +227,11 @@ def _close(*, instrument_id: int, now: datetime) -> str:
 
 def instrument_halt_set(*, instrument_id: int, halted: bool) -> Instrument:
     """Entry point for operators: halt (new orders get 409) or resume trading."""
-    return run_durable(_halt, instrument_id=instrument_id, halted=halted)
+    return run_durable(do_instrument_halt, instrument_id=instrument_id, halted=halted)
 
 
-def _halt(*, instrument_id: int, halted: bool) -> Instrument:
+def do_instrument_halt(*, instrument_id: int, halted: bool) -> Instrument:
+    """Inside the caller's transaction: lock the instrument and halt or resume it."""
     instrument = instrument_for_update(instrument_id)
     wanted = Instrument.State.HALTED if halted else Instrument.State.OPEN
     allowed = Instrument.State.OPEN if halted else Instrument.State.HALTED

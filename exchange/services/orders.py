@@ -38,11 +38,20 @@ def order_get(*, participant: Participant, order_id: int) -> Order:
 def order_cancel(*, participant: Participant, order_id: int) -> Order:
     """Entry point: cancel an open order and release its hold or bond."""
     return run_durable(
-        _cancel, participant=participant, order_id=order_id, now=timezone.now()
+        do_order_cancel, participant=participant, order_id=order_id, now=timezone.now()
     )
 
 
-def _cancel(*, participant: Participant, order_id: int, now: datetime) -> Order:
+def do_order_cancel(
+    *,
+    participant: Participant,
+    order_id: int,
+    now: datetime,
+    caused_by_id: int | None = None,
+) -> Order:
+    """Inside the caller's transaction: lock the instrument and cancel the order.
+    `caused_by_id`: the operator's user when an operator cancels (the events then
+    name the operator, not the participant)."""
     order = order_get(participant=participant, order_id=order_id)
     instrument = instrument_for_update(order.instrument_id)
     order.refresh_from_db()
@@ -52,7 +61,7 @@ def _cancel(*, participant: Participant, order_id: int, now: datetime) -> Order:
         instrument,
         now,
         lambda book: book.cancel(order.pk, codec.instant(now)),
-        caused_by_id=participant.user_id,
+        caused_by_id=caused_by_id or participant.user_id,
         orders={order.pk: order},
     )
     if order.status == Order.Status.EXPIRED:

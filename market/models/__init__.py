@@ -10,6 +10,7 @@ from market.models.catalogue import (
     SoftwareStack,
     WorkloadProfile,
 )
+from market.models.operators import AuditEntry, Proposal
 from market.models.participants import Cluster, Participant
 from market.models.tables import (
     BenchmarkFactor,
@@ -21,6 +22,7 @@ from market.models.tables import (
 
 __all__ = [
     "CHIP_METRICS",
+    "AuditEntry",
     "BenchmarkFactor",
     "ChipModel",
     "Cluster",
@@ -29,6 +31,7 @@ __all__ = [
     "Hub",
     "NetworkLink",
     "Participant",
+    "Proposal",
     "Region",
     "SoftwareStack",
     "Surcharge",

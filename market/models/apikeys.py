@@ -29,6 +29,7 @@ class ApiKey(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+        permissions = [("revoke_apikey", "Can revoke API keys")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

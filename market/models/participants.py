@@ -28,6 +28,13 @@ class Participant(models.Model):
         ordering = ["display_name"]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
+        # Login, roles and the network-operator flag are read-only in the change
+        # form: they move a participant's money or rights, so each has an action.
+        permissions = [
+            ("set_participant_roles", "Can grant and revoke buyer and seller roles"),
+            ("set_network_operator", "Can flag the network operator"),
+            ("reassign_participant_login", "Can move a participant to another login"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_network_operator"],
@@ -72,6 +79,7 @@ class Cluster(models.Model):
         ordering = ["participant", "name"]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
+        permissions = [("resize_cluster", "Can resize a cluster")]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant", "name"], name="cluster_unique_name"

@@ -61,6 +61,9 @@ class ConversionTable(ImmutableModel):
         get_latest_by = "version"
         verbose_name = _("conversion table")
         verbose_name_plural = _("conversion tables")
+        permissions = [
+            ("publish_conversiontable", "Can propose publishing conversion tables")
+        ]
 
     def __str__(self) -> str:
         return f"v{self.version}"

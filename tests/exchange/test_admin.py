@@ -39,6 +39,7 @@ def test_resize_refuses_to_drop_below_commitment(operator, instrument, seller):
             "_selected_action": [seller.cluster.pk],
             "apply": "1",
             "count": "1",
+            "reason": "provider asked",
         },
         follow=True,
     )

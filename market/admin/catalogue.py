@@ -1,25 +1,25 @@
-"""Operators' catalogue admin: every model with list filters and search.
+"""The catalogue in admin: every model with list filters and search. Published
+tables are read-only; publishing one is a proposal a second operator approves."""
 
-Published tables are read-only here; publishing is an admin action that calls the same
-service as `manage.py publish_conversion_table`.
-"""
-
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
 from django.db import transaction
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from market import services
-from market.apikeys import apikey_revoke
+from market import operations
+from market.admin.base import OperatorAdmin, ReadOnlyAdmin, ReasonForm, permission
+from market.admin.operators import proposal_made
+from market.exceptions import DomainError
 from market.models import (
-    ApiKey,
     BenchmarkFactor,
     ChipModel,
-    Cluster,
     ConversionFactor,
     ConversionTable,
     Hub,
     NetworkLink,
-    Participant,
     Region,
     SoftwareStack,
     Surcharge,
@@ -28,27 +28,14 @@ from market.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Published rows: visible, never editable."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Hub)
-class HubAdmin(admin.ModelAdmin):
+class HubAdmin(OperatorAdmin):
     list_display = ["code", "name_en", "name_zh"]
     search_fields = ["code", "name_en", "name_zh"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(OperatorAdmin):
     list_display = [
         "code",
         "name_en",
@@ -66,7 +53,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(NetworkLink)
-class NetworkLinkAdmin(admin.ModelAdmin):
+class NetworkLinkAdmin(OperatorAdmin):
     list_display = ["__str__", "latency_ms", "transfer_cny_per_gb", "derived"]
     list_filter = ["derived", "from_region", "to_region"]
     search_fields = ["from_region__code", "to_region__code"]
@@ -79,13 +66,13 @@ class NetworkLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(SoftwareStack)
-class SoftwareStackAdmin(admin.ModelAdmin):
+class SoftwareStackAdmin(OperatorAdmin):
     list_display = ["code", "name", "vendor"]
     search_fields = ["code", "name", "vendor"]
 
 
 @admin.register(ChipModel)
-class ChipModelAdmin(admin.ModelAdmin):
+class ChipModelAdmin(OperatorAdmin):
     list_display = [
         "code",
         "vendor",
@@ -105,7 +92,7 @@ class ChipModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkloadProfile)
-class WorkloadProfileAdmin(admin.ModelAdmin):
+class WorkloadProfileAdmin(OperatorAdmin):
     list_display = [
         "code",
         "name_en",
@@ -130,31 +117,57 @@ class ConversionFactorInline(admin.TabularInline):
         return False
 
 
+class PublishForm(ReasonForm):
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+    surcharges = forms.BooleanField(
+        label=_("Also publish surcharge tables from the current links"),
+        required=False,
+    )
+
+    field_order = ["notes", "surcharges", "reason"]
+
+
 @admin.register(ConversionTable)
 class ConversionTableAdmin(ReadOnlyAdmin):
+    """Publishing is a proposal (four-eyes), made on the publish page or with
+    `manage.py publish_conversion_table --operator`."""
+
     list_display = ["version", "effective_at", "published_at", "published_by"]
     search_fields = ["notes"]
     list_filter = ["published_at"]
-    actions = ["publish_new_version"]
     inlines = [ConversionFactorInline]
+    has_publish_permission = permission("market.publish_conversiontable")
 
-    @admin.action(description=_("Publish a new conversion table from the catalogue"))
-    def publish_new_version(self, request, queryset):
-        with transaction.atomic(durable=True):
-            table = services.conversion_table_publish(published_by=request.user)
-        self.message_user(
-            request,
-            _("Published conversion table v%d.") % table.version,
-            messages.SUCCESS,
-        )
+    def get_urls(self):
+        return [
+            path(
+                "publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="market_conversiontable_publish",
+            ),
+            *super().get_urls(),
+        ]
 
-    def changelist_view(self, request, extra_context=None):
-        # The publish action needs no selection: it acts on the catalogue.
-        if request.POST.get("action") == "publish_new_version":
-            post = request.POST.copy()
-            post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, ["0"])
-            request.POST = post
-        return super().changelist_view(request, extra_context)
+    def publish_view(self, request):
+        self.require(request, "publish")
+        form = PublishForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic(durable=True):
+                    proposal = operations.tables_publication_propose(
+                        operator=request.user, now=timezone.now(), **form.cleaned_data
+                    )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return proposal_made(self, request, proposal)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Propose publishing a new conversion table"),
+        }
+        return render(request, "admin/market/publish.html", context)
 
 
 @admin.register(ConversionFactor)
@@ -166,7 +179,7 @@ class ConversionFactorAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BenchmarkFactor)
-class BenchmarkFactorAdmin(admin.ModelAdmin):
+class BenchmarkFactorAdmin(OperatorAdmin):
     list_display = ["chip", "profile", "factor", "entered_by", "entered_at"]
     list_filter = ["profile"]
     search_fields = ["chip__code", "source"]
@@ -194,62 +207,3 @@ class SurchargeTableAdmin(ReadOnlyAdmin):
     list_filter = ["profile"]
     search_fields = ["profile__code"]
     inlines = [SurchargeInline]
-
-
-@admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
-    list_display = [
-        "display_name",
-        "user",
-        "is_buyer",
-        "is_seller",
-        "home_region",
-        "is_network_operator",
-        "created_at",
-    ]
-    list_filter = ["is_buyer", "is_seller", "is_network_operator", "home_region"]
-    search_fields = ["display_name", "user__username", "user__email"]
-    list_select_related = ["user", "home_region"]
-
-
-@admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
-    list_display = ["name", "participant", "region", "chip", "count", "created_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Orders refer to a cluster's site and chip: they never change once it exists.
-        return ["participant", "region", "chip"] if obj is not None else []
-
-    list_filter = ["region", "chip__stack", "chip__vendor"]
-    search_fields = ["name", "participant__display_name", "chip__code"]
-    list_select_related = ["participant", "region", "chip"]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdmin):
-    """Keys are created by their owners (shown once, stored hashed); operators see
-    who has which key and revoke a compromised one."""
-
-    list_display = [
-        "prefix",
-        "name",
-        "user",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
-    ]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
-    search_fields = ["prefix", "name", "user__username"]
-    list_select_related = ["user"]
-    exclude = ["digest"]
-    actions = ["revoke"]
-
-    @admin.action(description=_("Revoke the selected keys"))
-    def revoke(self, request, queryset):
-        for api_key in queryset.select_related("user"):
-            apikey_revoke(user=api_key.user, key_id=api_key.pk)
-        self.message_user(
-            request,
-            _("%(count)d key(s) revoked.") % {"count": queryset.count()},
-            messages.SUCCESS,
-        )
