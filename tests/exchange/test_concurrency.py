@@ -6,70 +6,81 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.exceptions import ExchangeError
+from exchange.exceptions import OrderNotOpen
 from exchange.models import Instrument, Order, OrderEvent, Trade
 from exchange.reconcile import reconcile
 from exchange.services.orders import order_amend, order_cancel
-from market.exceptions import DomainError
 from market.models import Surcharge
+from settlement.exceptions import InsufficientFunds
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller, place
+from tests.settlement.helpers import balance
 from tests.threads import threads_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_threads(target, n):
-    errors = [r for r in threads_together(n, target) if isinstance(r, Exception)]
+def run_threads(target, n) -> list:
+    """Each thread's result; any exception a thread raised fails the test."""
+    results = threads_together(n, target)
+    errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
+    return results
 
 
 def test_concurrent_place_amend_cancel_keeps_the_book_consistent(catalogue):
-    instrument = make_instrument()
+    """Six threads place, amend and cancel at once. Every order is accepted (all lie
+    in the band whatever the last price, and everyone can afford them); an amend or
+    cancel of an order nobody can fill succeeds; any other is refused only as
+    order_not_open, for an order that is indeed finished; and the book, trades and
+    ledger agree afterwards."""
+    # A 50% band around any price traded here (10.00 to 14.00) holds every price used.
+    instrument = make_instrument(band="50")
     buyers = [make_buyer(r) for r in ("CITY-SH", "CITY-BJ", "CLU-GUIAN", "CITY-SZ")]
     sellers = [make_seller(r) for r in ("CLU-GUIAN", "CLU-WUHU", "CLU-ZHONGWEI")]
+    refused = []
 
     def trader(i):
         rng = random.Random(i)
+        buyer = buyers[i % len(buyers)]
+        # Far below every sell, so no one can fill it: its amend and cancel must work.
+        safe = place(buyer, instrument, "buy", "5.0", "7.50").order.pk
         mine = []
-        for _ in range(25):
+        for step in range(25):
+            if step == 12:
+                order_amend(participant=buyer, order_id=safe, price=Decimal("7.60"))
+                order_cancel(participant=buyer, order_id=safe)
             roll = rng.random()
-            try:
-                if roll < 0.4:
-                    p = rng.choice(buyers)
-                    price = f"{rng.randint(1100, 1400) / 100:.2f}"
-                    mine.append(
-                        (
-                            p,
-                            place(
-                                p, instrument, "buy", f"{rng.randint(1, 20)}.0", price
-                            ).order.pk,
+            if roll < 0.75:
+                side = "buy" if roll < 0.4 else "sell"
+                p = rng.choice(buyers if side == "buy" else sellers)
+                low, high = (1100, 1400) if side == "buy" else (1000, 1300)
+                price = f"{rng.randint(low, high) / 100:.2f}"
+                quantity = f"{rng.randint(1, 20)}.0"
+                order = place(p, instrument, side, quantity, price).order
+                if order.is_open:  # it rests: something to amend or cancel
+                    mine.append((p, order.pk))
+            elif mine:
+                p, oid = rng.choice(mine)
+                try:
+                    if roll < 0.88:
+                        order_amend(
+                            participant=p,
+                            order_id=oid,
+                            price=Decimal(f"{rng.randint(1100, 1300) / 100:.2f}"),
                         )
-                    )
-                elif roll < 0.75:
-                    p = rng.choice(sellers)
-                    price = f"{rng.randint(1000, 1300) / 100:.2f}"
-                    mine.append(
-                        (
-                            p,
-                            place(
-                                p, instrument, "sell", f"{rng.randint(1, 20)}.0", price
-                            ).order.pk,
-                        )
-                    )
-                elif mine and roll < 0.88:
-                    p, oid = rng.choice(mine)
-                    order_amend(
-                        participant=p,
-                        order_id=oid,
-                        price=Decimal(f"{rng.randint(1100, 1300) / 100:.2f}"),
-                    )
-                elif mine:
-                    p, oid = rng.choice(mine)
-                    order_cancel(participant=p, order_id=oid)
-            except (ExchangeError, DomainError):
-                pass  # order already done, out of band...: refused, nothing written
+                    else:
+                        order_cancel(participant=p, order_id=oid)
+                except OrderNotOpen:  # filled or cancelled meanwhile
+                    refused.append(oid)
+        return safe
 
-    run_threads(trader, 6)
+    safe = run_threads(trader, 6)
+    amended = Order.objects.filter(pk__in=safe, price=Decimal("7.60"))
+    assert list(amended.values_list("status", flat=True)) == ["cancelled"] * 6
+    finished = Order.objects.filter(pk__in=refused).exclude(
+        status__in=Order.OPEN_STATUSES
+    )
+    assert finished.count() == len(set(refused))
     instrument.refresh_from_db()
     events = list(
         OrderEvent.objects.filter(instrument=instrument)
@@ -112,26 +123,33 @@ def _assert_nothing_crossed(instrument: Instrument) -> None:
 
 
 def test_buys_beyond_balance_exactly_affordable_ones_succeed(catalogue):
-    """Eight threads each place a buy needing 1000.10 CNY; the buyer has 5000: four
-    succeed, four get insufficient_funds, and nothing is half-written."""
+    """Eight threads each place a buy needing 1001.00 CNY (100 x 10.00 and the 10 bps
+    fee part); the buyer has 5000: four succeed, four get insufficient_funds, and
+    nothing is half-written."""
     instrument = make_instrument()
     buyer = make_buyer(money=5000)
-    results = []
 
     def buy(i):
-        try:
-            place(buyer, instrument, "buy", "100.0", "10.00")
-            results.append("ok")
-        except DomainError as exc:
-            results.append(exc.code)
+        return place(buyer, instrument, "buy", "100.0", "10.00").order
 
-    run_threads(buy, 8)
-    assert sorted(results) == ["insufficient_funds"] * 4 + ["ok"] * 4
-    assert Order.objects.filter(participant=buyer).count() == 4
+    results = threads_together(8, buy)
+    placed = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if not isinstance(r, Order)]
+    assert len(placed) == 4
+    assert [type(r) for r in refused] == [InsufficientFunds] * 4
+    assert {o.pk for o in placed} == set(
+        Order.objects.filter(participant=buyer).values_list("pk", flat=True)
+    )
+    assert balance(buyer, "held") == Decimal("4004.00")
+    assert balance(buyer) == Decimal("996.00")
     assert not [f for _n, f in reconcile() if f]
 
 
 def test_hold_released_once_when_cancel_fill_and_expiry_race(catalogue):
+    """A resting buy is cancelled, filled by an IOC sell and expired at once, five
+    times over. Exactly one of them wins and the others see it: the cancel is
+    refused as order_not_open, the sell finds nothing and ends cancelled, the expiry
+    expires nothing. The buy's hold is released exactly once."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -154,26 +172,37 @@ def test_hold_released_once_when_cancel_fill_and_expiry_race(catalogue):
         ).order
 
         def racer(i, order=order, buyer=buyer, seller=seller, soon=soon):
-            try:
-                if i == 0:
-                    order_cancel(participant=buyer, order_id=order.pk)
-                elif i == 1:
-                    place(
-                        seller, instrument, "sell", "10.0", "12.00", time_in_force="IOC"
-                    )
-                else:
-                    orders_expire_run(now=soon)
-            except (ExchangeError, DomainError):
-                pass
+            if i == 0:
+                return order_cancel(participant=buyer, order_id=order.pk).status
+            if i == 1:
+                sell = place(
+                    seller, instrument, "sell", "10.0", "12.00", time_in_force="IOC"
+                )
+                return sell.order.status
+            return orders_expire_run(now=soon)
 
-        run_threads(racer, 3)
+        cancel, sell, expired = threads_together(3, racer)
+        order.refresh_from_db()
+        assert (order.status, order.remaining_quantity) in {
+            ("cancelled", 0),
+            ("filled", 0),
+            ("expired", 0),
+        }, round_
+        if order.status == "cancelled":
+            assert cancel == "cancelled", round_
+        else:
+            assert isinstance(cancel, OrderNotOpen), (round_, cancel)
+        assert sell == ("filled" if order.status == "filled" else "cancelled"), round_
+        assert expired == (1 if order.status == "expired" else 0), round_
+        filled = Trade.objects.filter(buy_order=order).count()
+        assert filled == (order.status == "filled"), round_
         hold = Hold.objects.get(reference=f"order:{order.pk}")
-        assert hold.status == "released", round_
-        assert hold.amount == 0, round_
+        assert (hold.status, hold.amount) == ("released", 0), round_
         releases = JournalEntry.objects.filter(
             reference=f"order:{order.pk}", kind="release"
         ).count()
-        assert releases <= 1
+        assert releases == 1, round_
+        assert balance(buyer, "held") == 0, round_
     assert not [f for _n, f in reconcile() if f]
 
 

@@ -1,5 +1,9 @@
 """Group commit: concurrent single orders on one instrument share a transaction, and
-each is still checked, answered and accounted for on its own."""
+each is still checked, answered and accounted for on its own.
+
+No test waits for time to pass: the first group's placement is held until every other
+request has queued behind it (seen in the instrument's queue), so the groups that
+form are the same on every run."""
 
 import time
 from decimal import Decimal
@@ -8,7 +12,7 @@ import pytest
 
 from exchange.models import Order
 from exchange.reconcile import reconcile
-from exchange.services import placement
+from exchange.services import group, placement
 from exchange.services.group import group_commit
 from settlement.exceptions import InsufficientFunds
 from settlement.models import JournalEntry
@@ -16,43 +20,79 @@ from tests.exchange.conftest import make_buyer, make_instrument, make_seller, pl
 from tests.threads import threads_together
 
 
+def queued(key: str, count: int, *, timeout: float = 20) -> list:
+    """Wait until `count` requests wait in `key`'s queue (behind the group being
+    placed); their entries, in arrival order. Fails if they never all arrive."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queue = group._queues.get(key)
+        if queue is not None:
+            with queue.ready:
+                if len(queue.pending) >= count:
+                    return [ticket.entry for ticket in queue.pending]
+        time.sleep(0.001)
+    raise AssertionError(f"{count} requests never queued on {key}")
+
+
+def first_group_waits_for(key: str, others: int, place):
+    """`place`, except that the first group placed waits until `others` requests
+    have queued behind it: they then form the second group, all together."""
+    arrived = []
+
+    def held(entries):
+        if not arrived:
+            arrived.append(queued(key, others))
+        return place(entries)
+
+    return held, arrived
+
+
 def test_each_thread_gets_its_own_answer_in_arrival_order_of_its_group():
+    """Eight threads: the first places alone, the seven that queued meanwhile form
+    one group in the order they arrived, and each thread gets its own answer."""
     groups = []
 
     def place_all(entries):
         groups.append(list(entries))
-        time.sleep(0.02)  # a slow placement: the others queue meanwhile
         return [f"placed {e}" for e in entries]
 
-    results = threads_together(8, lambda i: group_commit("X", i, place_all))
+    held, arrived = first_group_waits_for("X", 7, place_all)
+    results = threads_together(8, lambda i: group_commit("X", i, held), timeout=30)
     assert results == [f"placed {i}" for i in range(8)]
-    assert sorted(e for g in groups for e in g) == list(range(8))
-    assert max(len(g) for g in groups) > 1
+    assert [len(g) for g in groups] == [1, 7]
+    assert groups[1] == arrived[0]  # in arrival order
+    assert sorted(groups[0] + groups[1]) == list(range(8))
+    assert "X" not in group._queues  # the queue went with its last user
 
 
 def test_a_failed_group_fails_every_order_in_it_and_the_next_group_runs():
+    """The first group fails: its thread gets the error; the five queued behind it
+    are placed in the next group, each with its own answer."""
     calls = []
 
     def place_all(entries):
         calls.append(list(entries))
         if len(calls) == 1:
-            time.sleep(0.02)
             raise RuntimeError("database gone")
-        return entries
+        return [f"placed {e}" for e in entries]
 
-    results = threads_together(6, lambda i: group_commit("Y", i, place_all))
-    failed = [r for r in results if isinstance(r, RuntimeError)]
-    assert len(failed) == len(calls[0])
-    assert sorted(r for r in results if not isinstance(r, Exception)) == sorted(
-        e for g in calls[1:] for e in g
-    )
+    held, _arrived = first_group_waits_for("Y", 5, place_all)
+    results = threads_together(6, lambda i: group_commit("Y", i, held), timeout=30)
+    [first] = calls[0]
+    assert [len(c) for c in calls] == [1, 5]
+    assert isinstance(results[first], RuntimeError)
+    assert str(results[first]) == "database gone"
+    assert [r for i, r in enumerate(results) if i != first] == [
+        f"placed {i}" for i in range(6) if i != first
+    ]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypatch):
-    """Buyers and sellers place at once; a slow first group makes the others queue.
-    Every order is placed or refused on its own; the ledger says who caused what."""
+    """Buyers and sellers place at once; the 17 that queue behind the first order
+    commit together. Every order is placed or refused on its own; the ledger says who
+    caused what."""
     instrument = make_instrument()
     buyers = [make_buyer() for _ in range(3)]
     poor = make_buyer(money="1")  # every order of its is refused, alone
@@ -60,12 +100,12 @@ def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypa
     sizes = []
     real = placement._place_groups
 
-    def slow_group(requests):
+    def counted(requests):
         sizes.append(sum(len(entries) for entries in requests))
-        time.sleep(0.01)
         return real(requests)
 
-    monkeypatch.setattr(placement, "_place_groups", slow_group)
+    held, _arrived = first_group_waits_for(instrument.symbol, 17, counted)
+    monkeypatch.setattr(placement, "_place_groups", held)
     people = [*buyers, poor, *sellers]
 
     def trader(i):
@@ -80,8 +120,7 @@ def test_concurrent_orders_share_transactions_and_stay_apart(catalogue, monkeypa
     assert len(refused) == 3  # the poor buyer's three orders
     placed = [r for r in results if not isinstance(r, Exception)]
     assert len(placed) == 15 == Order.objects.count()
-    assert sum(sizes) == 18
-    assert max(sizes) > 1
+    assert sizes == [1, 17]
     for who, p in placed:
         reference = f"order:{p.order.pk}"
         holds = JournalEntry.objects.filter(reference=reference, kind="hold")
@@ -106,12 +145,12 @@ def test_batches_and_single_orders_share_transactions(catalogue, monkeypatch):
     groups = []
     real = placement._place_groups
 
-    def slow_group(requests):
+    def counted(requests):
         groups.append([len(entries) for entries in requests])
-        time.sleep(0.01)
         return real(requests)
 
-    monkeypatch.setattr(placement, "_place_groups", slow_group)
+    held, _arrived = first_group_waits_for(instrument.symbol, 8, counted)
+    monkeypatch.setattr(placement, "_place_groups", held)
 
     def request(side, price, **extra):
         return OrderRequest(
@@ -131,7 +170,10 @@ def test_batches_and_single_orders_share_transactions(catalogue, monkeypatch):
         )
 
     results = threads_together(9, trader)
-    assert max(len(g) for g in groups) > 1  # requests did share a transaction
+    # The first request alone, then the other eight in one transaction: six batches
+    # of three and three single orders in all.
+    assert [len(g) for g in groups] == [1, 8]
+    assert sorted(groups[0] + groups[1]) == [1] * 3 + [3] * 6
     for i, result in enumerate(results):
         if i % 3 == 2:
             assert result.order.side == "sell"

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from market.models import Region
 from market.pages import ROLE_COLOURS
@@ -83,14 +83,20 @@ def test_base_layout_keeps_htmx_csrf_and_language_switcher(client):
     assert 'aria-current="page"' in body
 
 
-def test_login_link_only_when_the_login_url_exists(client):
-    """The login link is rendered only once a URL named "login" exists."""
-    try:
-        login = reverse("login")
-    except NoReverseMatch:
-        login = None
-    body = html(client.get("/"))
-    assert ("Log in" in body) == (login is not None)
+def test_login_link_leads_visitors_to_the_login_form(client):
+    """A visitor sees "Log in" in the header, pointing at /accounts/login/ with the
+    page to come back to; that page is the log-in form, in Chinese too."""
+    assert reverse("login") == "/accounts/login/"
+    body = html(client.get(CHIPS))
+    link = re.search(r'<a class="login" href="([^"]+)">Log in</a>', body)
+    assert link, "no log-in link in the header"
+    assert link[1] == "/accounts/login/?next=/catalogue/chips/"
+    form = html(client.get(link[1]))
+    assert "<h1>Log in</h1>" in form
+    assert re.search(r'<input[^>]*name="username"', form)
+    assert re.search(r'<input[^>]*type="password"[^>]*name="password"', form)
+    assert '<input type="hidden" name="next" value="/catalogue/chips/">' in form
+    assert "<h1>登录</h1>" in html(chinese(client).get(link[1]))
 
 
 def test_language_switch_redirects_back_in_chinese(client):

@@ -1,5 +1,7 @@
 """A real Celery worker on Redis, killed with SIGKILL in the middle of a settlement
-batch and restarted: every trade ends settled exactly once and every invariant holds.
+batch and restarted: every due trade ends settled exactly once (one settlement and
+one penalty entry each, and each party's money moved once), a disputed trade waits
+for its operator, and every invariant holds.
 
 The worker is a subprocess on this test's PostgreSQL database. Its batch settles one
 trade per transaction with a pause between them, so the kill lands mid-batch; the
@@ -12,7 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import redis
@@ -23,8 +27,9 @@ from django.utils import timezone
 
 from exchange.reconcile import reconcile
 from settlement.models import JournalEntry, Obligation
+from settlement.services import delivery_dispute
 from tests.factories import ParticipantFactory
-from tests.settlement.helpers import deposit, trade
+from tests.settlement.helpers import balance, deposit, platform, trade
 
 pytestmark = [
     pytest.mark.postgres,
@@ -96,14 +101,27 @@ def _wait(predicate, seconds: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _settlement_entries(trade_id: int) -> Counter:
+    return Counter(
+        JournalEntry.objects.filter(reference=f"trade:{trade_id}").values_list(
+            "kind", flat=True
+        )
+    )
+
+
 @pytest.mark.redis
 def test_killed_worker_leaves_every_trade_settled_once(catalogue, tmp_path):
+    """24 trades are due, none delivered; one more is disputed. Each due trade
+    refunds the buyer its 100.10 CNY escrow and pays it the seller's 10.00 bond as
+    the penalty, once, however the worker dies; the disputed trade keeps its escrow
+    and bond (which also leaves the escrow room that a double settlement would
+    draw on, so one would show here rather than be refused)."""
     redis.Redis.from_url(_redis_url()).flushdb()
     buyer, seller = ParticipantFactory(), ParticipantFactory()
     deposit(buyer, 1_000_000)
     deposit(seller, 100_000)
     start = timezone.now() - timedelta(days=3)  # confirm deadline already passed
-    for i in range(1, TRADES + 1):
+    for i in range(1, TRADES + 2):
         with transaction.atomic():
             trade(
                 buyer=buyer,
@@ -114,6 +132,14 @@ def test_killed_worker_leaves_every_trade_settled_once(catalogue, tmp_path):
                 instrument="KILL-1",
                 start=start,
             )
+    disputed = TRADES + 1
+    with transaction.atomic():
+        delivery_dispute(
+            participant=buyer, trade_id=disputed, now=start + timedelta(hours=1)
+        )
+    # What the parties have while every trade is open: 25 x 100.10 in escrow (10 x
+    # 10.00 and the 10 bps fee), 25 x 10.00 of the seller's bond.
+    buyer_before, seller_before = balance(buyer), balance(seller)
     client = Celery()
 
     def send(name, *args):
@@ -137,12 +163,15 @@ def test_killed_worker_leaves_every_trade_settled_once(catalogue, tmp_path):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         log.close()
-    for ob in Obligation.objects.all():
-        assert (
-            JournalEntry.objects.filter(
-                idempotency_key=f"settle:trade:{ob.trade_id}"
-            ).count()
-            == 1
-        )
+    # A double settlement would post a second settle (or penalty) entry for its
+    # trade under another key, and move the money twice.
+    entries = {i: _settlement_entries(i) for i in range(1, TRADES + 2)}
+    once = Counter({"settle": 1, "penalty": 1})
+    assert {i: c for i, c in entries.items() if c != once} == {disputed: Counter()}
+    assert balance(buyer) - buyer_before == TRADES * (Decimal("100.10") + 10)
+    assert balance(seller) == seller_before
+    assert balance(seller, "bond") == Decimal("10.00")  # the disputed trade's
+    assert platform("escrow", "KILL-1") == Decimal("100.10")
+    assert Obligation.objects.get(trade_id=disputed).status == "disputed"
     failures = [(n, f) for n, f in reconcile() if f]
     assert not failures, (failures, (tmp_path / "worker.log").read_text()[-3000:])
