@@ -8,9 +8,29 @@ class SettlementError(DomainError):
 
 
 class InsufficientFunds(SettlementError):
-    """The available balance does not cover what this needs."""
+    """The available balance does not cover what this needs.
+
+    From the ledger: `account` is the account that would have gone below zero, and
+    `available` its balance before the refused entry."""
 
     code = "insufficient_funds"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        fields: dict | None = None,
+        account: tuple | None = None,
+        available=None,
+    ) -> None:
+        super().__init__(message, fields=fields)
+        self.account, self.available = account, available
+
+    @classmethod
+    def for_need(cls, need: str, available) -> "InsufficientFunds":
+        """The refusal of something that needs `need` (in words) when `available`
+        CNY is."""
+        return cls(f"This order needs {need}; {available} CNY is available.")
 
 
 class UnbalancedEntry(SettlementError):

@@ -50,9 +50,7 @@ class Funds:
             return
         if earlier:
             raise FundsUncertain(f"participant {participant_id}: {need}")
-        raise InsufficientFunds(
-            f"This order needs {need}; {have} CNY is available.",
-        )
+        raise InsufficientFunds.for_need(need, have)
 
     def take(self, *, participant_id: int, amount: Decimal) -> None:
         """Set `amount` aside (after `check`)."""

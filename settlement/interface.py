@@ -16,7 +16,12 @@ from core.db import rows_insert, unsaved
 from settlement import money
 from settlement.exceptions import FundsMoved, FundsUncertain, InsufficientFunds
 from settlement.funds import Funds
-from settlement.ledger import Batch, LedgerSnapshot, platform_account
+from settlement.ledger import (
+    Batch,
+    LedgerSnapshot,
+    participant_account,
+    platform_account,
+)
 from settlement.models import Account, Hold, Obligation
 from settlement.persistence import delivered_quantity_select
 from settlement.reconcile import CHECKS as LEDGER_CHECKS
@@ -46,6 +51,7 @@ __all__ = [
     "InsufficientFunds",
     "LedgerSnapshot",
     "amount",
+    "available_account",
     "available_balance",
     "buy_hold_set",
     "delivered_quantity_select",
@@ -71,6 +77,11 @@ __all__ = [
     "unsettled_exists",
     "unsettled_trade_counts",
 ]
+
+
+def available_account(participant_id: int) -> tuple:
+    """The key of a participant's available balance, as the ledger names it."""
+    return participant_account(Account.Kind.AVAILABLE, participant_id)
 
 
 def order_need(

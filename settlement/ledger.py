@@ -323,11 +323,13 @@ def _replay(entries: list[PlannedEntry], accounts: dict[AccountKey, Account]) ->
     for entry in entries:
         for key, amount in entry.lines:
             balances[key] += amount
-        for key, _amount in entry.lines:
+        for key, amount in entry.lines:
             if not funds.fits(key[0], balances[key]):
                 raise InsufficientFunds(
                     f"Not enough {key[0]} funds for {entry.kind} "
                     f"{entry.reference}: short by {-balances[key]} CNY.",
+                    account=key,
+                    available=balances[key] - amount,
                 )
     for key, account in accounts.items():
         account.balance = balances[key]

@@ -63,6 +63,7 @@ class _Step:
     order: Order
     cause: int | None  # the user whose request it is
     events: list[engine.Event]
+    need: Decimal  # what it set aside at acceptance
     fills: list[Trade] = field(default_factory=list)
 
     def answer(self) -> Placed:
@@ -185,7 +186,7 @@ class Placement:
         work.funds.take(participant_id=order.participant_id, amount=need)
         if order.side == Order.Side.SELL:
             work.reads.capacity.add(order, _kept(order, events, instrument), instrument)
-        step = _Step(order, entry.participant.user_id, events)
+        step = _Step(order, entry.participant.user_id, events, need)
         work.steps[instrument.symbol].append(step)
         return step
 
@@ -239,9 +240,27 @@ class Placement:
         with writes_together():
             for command in work.commands.values():
                 command.settle()
-            work.batch.commit()
+            try:
+                work.batch.commit()
+            except settlement.InsufficientFunds as exc:
+                raise self._refusal(work, exc) from exc
             for command in work.commands.values():
                 command.write()
+
+    def _refusal(
+        self, work: _Work, exc: settlement.InsufficientFunds
+    ) -> settlement.InsufficientFunds:
+        """The ledger's refusal of one order placed in exact mode (its balance moved
+        since the snapshot), in the words of the check that let it through."""
+        steps = [step for steps in work.steps.values() for step in steps]
+        if not self.exact or len(steps) != 1:
+            return exc  # the fast pass: its caller decides again, order by order
+        order, need = steps[0].order, steps[0].need
+        if exc.account != settlement.available_account(order.participant_id):
+            return exc
+        return settlement.InsufficientFunds.for_need(
+            rules.need_text(order, need), exc.available
+        )
 
 
 def _replay_or_error(entry: Entry) -> Outcome:

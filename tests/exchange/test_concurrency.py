@@ -206,10 +206,12 @@ def test_hold_released_once_when_cancel_fill_and_expiry_race(catalogue):
     assert not [f for _n, f in reconcile() if f]
 
 
-def _withdraw_before_the_writes(monkeypatch, buyer, amount: str) -> None:
+def _withdraw_before_the_writes(
+    monkeypatch, buyer, amount: str, *, on_pass: int = 1
+) -> None:
     """Between the placement's unlocked read of the buyer's accounts (with the
     instrument's lock) and its writes, another transaction withdraws `amount`,
-    once, and commits."""
+    once, and commits: in the `on_pass`th checkout of a book."""
     import threading
 
     from django.db import close_old_connections, transaction
@@ -217,7 +219,7 @@ def _withdraw_before_the_writes(monkeypatch, buyer, amount: str) -> None:
     from exchange import books
     from settlement.services import withdrawal_post
 
-    checkout, done = books.book_checkout, []
+    checkout, done, passes = books.book_checkout, [], []
 
     def withdraw():
         try:
@@ -227,7 +229,8 @@ def _withdraw_before_the_writes(monkeypatch, buyer, amount: str) -> None:
             close_old_connections()
 
     def book_checkout(*args, **kwargs):
-        if not done:
+        passes.append(True)
+        if not done and len(passes) == on_pass:
             done.append(True)
             thread = threading.Thread(target=withdraw)
             thread.start()
@@ -318,4 +321,35 @@ def test_funds_withdrawn_after_the_funds_check_refuse_the_order(catalogue, monke
     assert after == before | {"available": before["available"] - 900}
     assert f"{after['available']} CNY is available" in str(refused.value)
     assert list(Order.objects.filter(participant=buyer)) == [first]
+    assert not [f for _n, f in reconcile() if f]
+
+
+def test_funds_withdrawn_during_the_exact_pass_refuse_in_the_orders_words(
+    catalogue, monkeypatch
+):
+    """A batch whose orders fit one by one but not together is decided again order
+    by order; when a withdrawal lands between that pass's read and its writes, the
+    ledger refuses the first order, and the refusal says what the order needs and
+    what is available, as the funds check would: nothing is written."""
+    from exchange.services.placement import orders_place_batch
+    from exchange.services.requests import OrderRequest
+
+    instrument = make_instrument()
+    buyer = make_buyer(money=1000)
+    need = "500.5000"  # 50.0 at 10.00 plus the fee at the larger rate
+    order = OrderRequest(
+        instrument=instrument.symbol,
+        side="buy",
+        price=Decimal("10.00"),
+        quantity=Decimal("50.0"),
+    )
+    _withdraw_before_the_writes(monkeypatch, buyer, "600", on_pass=2)
+    first, second = orders_place_batch(participant=buyer, requests=[order, order])
+    message = f"This order needs a hold of {need} CNY; 400.0000 CNY is available."
+    assert isinstance(first, InsufficientFunds)
+    assert str(first) == message
+    assert isinstance(second, InsufficientFunds)
+    assert str(second) == message
+    assert not Order.objects.filter(participant=buyer).exists()
+    assert balance(buyer) == Decimal("400.0000")
     assert not [f for _n, f in reconcile() if f]
