@@ -7,6 +7,8 @@ SHELL := /bin/bash
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The streams process (uvicorn, Server-Sent Events) listens beside the web server.
+STREAMS_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
@@ -21,7 +23,7 @@ PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell command -v $(p) >
 .PHONY: help run test bench soak lint format messages check-python deps clean var-dirs
 
 help:
-	@echo "make run    start the demo market (web, worker, beat, bots) on http://$(HOST):$(PORT)/"
+	@echo "make run    start the demo market (web, streams, worker, beat, bots) on http://$(HOST):$(PORT)/"
 	@echo "make test   run the test suite (DATABASE_URL selects PostgreSQL)"
 	@echo "make bench  run the benchmarks (tests/bench)"
 	@echo "make soak   the chaos soak on its own PostgreSQL and Redis (SOAK_MINUTES=10)"
@@ -62,9 +64,11 @@ run: deps messages var-dirs
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
 	$(BIN)/python manage.py migrate --noinput -v 0 && \
 	$(BIN)/python manage.py load_catalogue && \
-	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/ && \
+	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/ --history && \
 	rm -rf var/prometheus && \
-	HOST=$(HOST) YIWANG_PORT=$(PORT) exec $(BIN)/honcho start -f Procfile
+	HOST=$(HOST) YIWANG_PORT=$(PORT) YIWANG_STREAMS_PORT=$(STREAMS_PORT) \
+	EXCHANGE_STREAMS_URL=$${EXCHANGE_STREAMS_URL:-http://$(HOST):$(STREAMS_PORT)} \
+	exec $(BIN)/honcho start -f Procfile
 
 test: deps messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -48,6 +48,11 @@ app.conf.update(
             "task": "exchange.marketdata.tasks.index_publish",
             "schedule": crontab(minute=5),
         },
+        # Trades age out of the score's 90-day window; settling refreshes the rest.
+        "reliability-refresh": {
+            "task": "settlement.tasks.reliability_refresh_all",
+            "schedule": crontab(minute=20),
+        },
         "reconcile-nightly": {
             "task": "exchange.tasks.reconcile",
             "schedule": crontab(hour=3, minute=30),

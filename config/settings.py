@@ -236,6 +236,19 @@ EXCHANGE_LIST_DAYS_AHEAD = env.int("EXCHANGE_LIST_DAYS_AHEAD", default=3)
 EXCHANGE_LISTING_WINDOW_MINUTES = env.int("EXCHANGE_LISTING_WINDOW_MINUTES", default=0)
 EXCHANGE_LISTING_WINDOWS_AHEAD = env.int("EXCHANGE_LISTING_WINDOWS_AHEAD", default=2)
 EXCHANGE_LISTING_PROFILES = env.list("EXCHANGE_LISTING_PROFILES", default=[])
+# Blocks (DESIGN.md, "Products in time"): beside each day, the profiles listed here
+# also get the day's blocks of this many hours (a divisor of 24; 0: none). A
+# profile's listing plan in admin overrides both.
+EXCHANGE_LISTING_BLOCK_HOURS = env.int("EXCHANGE_LISTING_BLOCK_HOURS", default=4)
+EXCHANGE_LISTING_BLOCK_PROFILES = env.list(
+    "EXCHANGE_LISTING_BLOCK_PROFILES", default=["train", "infer"]
+)
+# The advisor: how fast a job's data reaches a remote region before its window
+# starts (a dedicated line's throughput, Gbit/s); a job whose data would arrive
+# after the window opens cannot run there.
+EXCHANGE_ADVISOR_TRANSFER_GBIT_S = env.str(
+    "EXCHANGE_ADVISOR_TRANSFER_GBIT_S", default="10"
+)
 # GET /internal/book/<symbol>/ (this process's warm book, for `make soak`) answers
 # only requests that carry this token; unset, the endpoint is a 404.
 INTERNAL_TOKEN = env.str("INTERNAL_TOKEN", default="")
@@ -258,6 +271,38 @@ EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
 )
 # Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
 EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
+
+# --- Streams (exchange/streams/; docs/performance.md, "Streams") -------------------
+# Where pages and clients find the streams process (uvicorn, config/asgi.py). Empty:
+# this host, where a proxy routes /api/v1/stream/ to it; set, the WSGI server answers
+# stream requests with a redirect there (`make run` sets it to its second port).
+EXCHANGE_STREAMS_URL = env.str("EXCHANGE_STREAMS_URL", default="")
+# Open streams per participant (anonymous market streams: per client address).
+EXCHANGE_STREAMS_PER_PARTICIPANT = env.int(
+    "EXCHANGE_STREAMS_PER_PARTICIPANT", default=5
+)
+# Batches a connection may have waiting; a client that falls further behind is
+# dropped and resumes with Last-Event-ID.
+EXCHANGE_STREAMS_QUEUE = env.int("EXCHANGE_STREAMS_QUEUE", default=256)
+# How often the poller reads the event log: without Redis, the latency of the
+# streams; with it (pub/sub wakes the poller), only a safety net.
+EXCHANGE_STREAMS_POLL_SECONDS = env.float("EXCHANGE_STREAMS_POLL_SECONDS", default=0.2)
+EXCHANGE_STREAMS_SAFETY_POLL_SECONDS = 2.0
+EXCHANGE_STREAMS_HEARTBEAT_SECONDS = env.float(
+    "EXCHANGE_STREAMS_HEARTBEAT_SECONDS", default=15
+)
+# Each instrument's recent events kept for resuming clients; a feed replays a log
+# of up to REPLAY_LIMIT events in full, longer ones start from the open orders.
+EXCHANGE_STREAMS_RING = env.int("EXCHANGE_STREAMS_RING", default=20000)
+EXCHANGE_STREAMS_REPLAY_LIMIT = env.int("EXCHANGE_STREAMS_REPLAY_LIMIT", default=20000)
+EXCHANGE_STREAMS_CHUNK = 5000
+EXCHANGE_STREAMS_CLOSED_MARGIN_SECONDS = 600
+EXCHANGE_STREAMS_PRIVATE_MAX_AGE_SECONDS = 86400
+# Deliveries and settlements reach the private stream this late: their rows carry
+# times stamped inside transactions that may still be committing.
+EXCHANGE_STREAMS_SETTLEMENT_LAG_SECONDS = 2
+# Redis pub/sub channel (empty: named after the database, as channels are global).
+EXCHANGE_STREAMS_CHANNEL = env.str("EXCHANGE_STREAMS_CHANNEL", default="")
 
 # --- Operators (admin) ------------------------------------------------------------
 # A deposit request above this many CNY is approved only by a second operator

@@ -8,13 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from exchange.models import Instrument, Order, OrderEvent, Trade
+from exchange.models import Instrument, ListingPlan, Order, OrderEvent, Trade
 from exchange.services.operators import (
     cluster_resize_by_operator,
     instrument_halt_by_operator,
     order_cancel_by_operator,
 )
-from market.admin import ClusterAdmin, ReadOnlyAdmin, permission
+from market.admin import ClusterAdmin, OperatorAdmin, ReadOnlyAdmin, permission
 from market.admin.base import ReasonForm
 from market.exceptions import DomainError
 from market.models import Cluster
@@ -33,9 +33,11 @@ class InstrumentAdmin(ReadOnlyAdmin):
         "best_ask",
         "reference_price",
         "price_band_pct",
+        "product",
+        "settlement_price",
         "sequence",
     ]
-    list_filter = ["state", "profile", "listed_automatically"]
+    list_filter = ["state", "profile", "product", "block", "listed_automatically"]
     search_fields = ["symbol"]
     date_hierarchy = "delivery_start"
     actions = ["halt", "resume"]
@@ -175,7 +177,7 @@ class CommittedClusterAdmin(ClusterAdmin):
     """A cluster's count is changed only by the resize action, which refuses to drop
     it below what sell orders have committed."""
 
-    actions = ["resize"]
+    actions = ["resize", "verify"]
     has_resize_permission = permission("market.resize_cluster")
 
     def get_readonly_fields(self, request, obj=None):
@@ -211,3 +213,12 @@ class CommittedClusterAdmin(ClusterAdmin):
                     request, _("%s resized.") % cluster.name, messages.SUCCESS
                 )
         return None
+
+
+@admin.register(ListingPlan)
+class ListingPlanAdmin(OperatorAdmin):
+    """A profile's day and blocks, listed by the scheduler from its next run on
+    (what is listed already stays). Saves write audit rows."""
+
+    list_display = ["profile", "list_day", "blocks", "updated_at"]
+    list_select_related = ["profile"]

@@ -58,6 +58,12 @@ _RESTING_FIELDS = (
     "constraints",
     "post_only",
     "expires_at",
+    "cluster__chip__code",
+    "cluster__chip__vendor",
+    "cluster__chip__memory_gb",
+    "confidential",
+    "certifications",
+    "reliability",
 )
 
 
@@ -76,7 +82,9 @@ def resting_order(instrument: Instrument, values: tuple) -> engine.RestingOrder:
         constraints,
         post_only,
         expires_at,
+        *sell_attributes,
     ) = values
+    buy = side == Order.Side.BUY
     return engine.RestingOrder(
         order_id=pk,
         participant_id=participant_id,
@@ -87,11 +95,10 @@ def resting_order(instrument: Instrument, values: tuple) -> engine.RestingOrder:
         tif=codec.TIFS[tif],
         region=region,
         stack=stack,
-        constraints=codec.constraints_engine(constraints)
-        if side == Order.Side.BUY
-        else None,
+        constraints=codec.constraints_engine(constraints) if buy else None,
         post_only=post_only,
         expires_at=codec.instant(expires_at),
+        attributes=None if buy else codec.attributes_engine(*sell_attributes),
     )
 
 

@@ -43,28 +43,100 @@ def decimal_steps(count: int, step: Decimal) -> Decimal:
     return count * step
 
 
+def _codes(data: dict, key: str) -> frozenset | None:
+    values = data.get(key)
+    return frozenset(values) if values is not None else None
+
+
+def _number(value) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
 def constraints_engine(data: dict) -> engine.Constraints:
     """Engine constraints from an order's stored constraints (regions resolved)."""
-    stacks = data.get("stacks")
     regions = data.get("resolved_regions", data.get("regions"))
-    green = data.get("min_green_share")
     return engine.Constraints(
-        stacks=frozenset(stacks) if stacks is not None else None,
+        stacks=_codes(data, "stacks"),
         max_latency_ms=data.get("max_latency_ms"),
         regions=frozenset(regions) if regions is not None else None,
-        min_green_share=Decimal(green) if green is not None else None,
+        min_green_share=_number(data.get("min_green_share")),
+        chips=_codes(data, "chips"),
+        vendors=_codes(data, "vendors"),
+        min_memory_gb=data.get("min_memory_gb"),
+        confidential=data.get("confidential") or None,
+        certifications=_codes(data, "certifications"),
+        min_reliability=_number(data.get("min_reliability")),
     )
+
+
+def _sorted(values: frozenset | None) -> list | None:
+    return sorted(values) if values is not None else None
+
+
+def _text(value) -> str | None:
+    return str(value) if value is not None else None
 
 
 def constraints_json(c: engine.Constraints) -> dict[str, Any]:
     return {
-        "stacks": sorted(c.stacks) if c.stacks is not None else None,
+        "stacks": _sorted(c.stacks),
         "max_latency_ms": c.max_latency_ms,
-        "regions": sorted(c.regions) if c.regions is not None else None,
-        "min_green_share": str(c.min_green_share)
-        if c.min_green_share is not None
-        else None,
+        "regions": _sorted(c.regions),
+        "min_green_share": _text(c.min_green_share),
+        "chips": _sorted(c.chips),
+        "vendors": _sorted(c.vendors),
+        "min_memory_gb": c.min_memory_gb,
+        "confidential": c.confidential,
+        "certifications": _sorted(c.certifications),
+        "min_reliability": _text(c.min_reliability),
     }
+
+
+def attributes_engine(
+    chip: str,
+    vendor: str,
+    memory_gb: Decimal | None,
+    confidential: bool | None,
+    certifications: str,
+    reliability: Decimal | None,
+) -> engine.Attributes:
+    """A sell's engine attributes: its cluster's chip (code, vendor, memory per chip)
+    and what the order carries (verified TEE and certifications, its provider's
+    reliability when it got its place)."""
+    return engine.Attributes(
+        chip=chip,
+        vendor=vendor,
+        memory_gb=memory_gb,
+        confidential=bool(confidential),
+        certifications=frozenset(c for c in certifications.split(",") if c),
+        reliability=reliability,
+    )
+
+
+def attributes_json(a: engine.Attributes | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "chip": a.chip,
+        "vendor": a.vendor,
+        "memory_gb": _text(a.memory_gb),
+        "confidential": a.confidential,
+        "certifications": sorted(a.certifications),
+        "reliability": _text(a.reliability),
+    }
+
+
+def attributes_from_json(d: dict[str, Any] | None) -> engine.Attributes | None:
+    if d is None:
+        return None
+    return engine.Attributes(
+        chip=d["chip"],
+        vendor=d["vendor"],
+        memory_gb=_number(d["memory_gb"]),
+        confidential=d["confidential"],
+        certifications=frozenset(d["certifications"]),
+        reliability=_number(d["reliability"]),
+    )
 
 
 def new_order_json(o: engine.NewOrder) -> dict[str, Any]:
@@ -81,6 +153,7 @@ def new_order_json(o: engine.NewOrder) -> dict[str, Any]:
         "post_only": o.post_only,
         "market": o.market,
         "expires_at": o.expires_at,
+        "attributes": attributes_json(o.attributes),
     }
 
 
@@ -104,6 +177,7 @@ def new_order_from_json(d: dict[str, Any]) -> engine.NewOrder:
         post_only=d["post_only"],
         market=d["market"],
         expires_at=d["expires_at"],
+        attributes=attributes_from_json(d.get("attributes")),
     )
 
 
@@ -126,11 +200,14 @@ def event_json(event: engine.SequencedEvent) -> dict[str, Any]:
         return {"reason": event.reason, "remaining": event.remaining}
     if isinstance(event, engine.Expired):
         return {"remaining": event.remaining}
-    return {
+    amended = {
         "price": event.price,
         "remaining": event.remaining,
         "priority_seq": event.priority_seq,
     }
+    if event.attributes is not None:
+        amended["attributes"] = attributes_json(event.attributes)
+    return amended
 
 
 def event_from_row(
@@ -144,7 +221,14 @@ def event_from_row(
         return engine.Cancelled(seq, order_id, d["reason"], d["remaining"])
     if kind == "expired":
         return engine.Expired(seq, order_id, d["remaining"])
-    return engine.Amended(seq, order_id, d["price"], d["remaining"], d["priority_seq"])
+    return engine.Amended(
+        seq,
+        order_id,
+        d["price"],
+        d["remaining"],
+        d["priority_seq"],
+        attributes_from_json(d.get("attributes")),
+    )
 
 
 EVENT_KINDS = {

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.db import OperationalError, transaction
 
 from exchange import books
+from exchange.streams.pubsub import publish_on_commit
 
 ATTEMPTS = 3
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -28,6 +29,7 @@ def run_durable[**P, R](fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
         try:
             with transaction.atomic(durable=True):
                 result = fn(*args, **kwargs)
+                publish_on_commit(books.touched())  # wakes the streams after commit
         except OperationalError as exc:
             books.discard_touched()
             if attempt == ATTEMPTS or not _retryable(exc):

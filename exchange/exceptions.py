@@ -49,6 +49,13 @@ class InsufficientCapacity(ExchangeError):
     code = "insufficient_capacity"
 
 
+class ClusterNotVerified(ExchangeError):
+    """The cluster awaits an operator's check of its region, chips and count; it
+    cannot sell until then."""
+
+    code = "cluster_not_verified"
+
+
 class PriceOutOfBand(ExchangeError):
     """The price lies outside the instrument's price band."""
 

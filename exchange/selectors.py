@@ -5,6 +5,7 @@ The book is read from the database (open orders, aggregated), not from the warm
 engine books: those are only touched under the instrument's lock, by writers.
 """
 
+from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -62,17 +63,34 @@ def surcharges_into(instrument: Instrument, region: Region) -> dict[str, Decimal
     )
 
 
+ASK_LEVEL = (
+    "price",
+    "region__code",
+    "stack__code",
+    "cluster__chip__code",
+    "confidential",
+    "certifications",
+    "reliability",
+)
+
+
 def order_book_get(
-    *, instrument: Instrument, depth: int, region: Region | None = None
+    *,
+    instrument: Instrument,
+    depth: int,
+    region: Region | None = None,
+    allow: Callable[[dict], bool] | None = None,
 ) -> dict:
-    """Aggregated levels: asks by (price, region, stack) at the site, bids by (price,
-    origin region) all-in. With `region` (a buyer's origin), asks carry the all-in
-    price into it, sorted by it; regions without a link to it are left out."""
+    """Aggregated levels: asks by (price, region, stack, chip, verified TEE and
+    certifications, provider reliability) at the site, bids by (price, origin
+    region) all-in. With `region` (a buyer's origin), asks carry the all-in price
+    into it, sorted by it; regions without a link to it are left out. `allow`
+    keeps only the ask levels it accepts (a buyer's constraints)."""
     asks = (
         resting_orders(instrument, Order.Side.SELL)
-        .values("price", "region__code", "stack__code")
+        .values(*ASK_LEVEL)
         .annotate(quantity=Sum("remaining_quantity"))
-        .order_by("price", "region__code", "stack__code")
+        .order_by(*ASK_LEVEL)
     )
     bids = (
         resting_orders(instrument, Order.Side.BUY)
@@ -80,15 +98,10 @@ def order_book_get(
         .annotate(quantity=Sum("remaining_quantity"))
         .order_by("-price", "region__code")
     )
-    ask_rows = [
-        {
-            "price": a["price"],
-            "quantity": a["quantity"],
-            "region": a["region__code"],
-            "stack": a["stack__code"],
-        }
-        for a in (asks if region is not None else asks[:depth])
-    ]
+    filtered = region is not None or allow is not None
+    ask_rows = [_ask_row(a) for a in (asks if filtered else asks[:depth])]
+    if allow is not None:
+        ask_rows = [row for row in ask_rows if allow(row)]
     if region is not None:
         surcharge = surcharges_into(instrument, region)
         ask_rows = [
@@ -97,12 +110,11 @@ def order_book_get(
             if row["region"] in surcharge
         ]
         ask_rows.sort(key=lambda r: (r["all_in_price"], r["price"], r["region"]))
-        ask_rows = ask_rows[:depth]
     return {
         "instrument": instrument.symbol,
         "sequence": instrument.sequence,
         "region": None if region is None else region.code,
-        "asks": ask_rows,
+        "asks": ask_rows[:depth],
         "bids": [
             {
                 "price": b["price"],
@@ -111,6 +123,19 @@ def order_book_get(
             }
             for b in bids[:depth]
         ],
+    }
+
+
+def _ask_row(level: dict) -> dict:
+    return {
+        "price": level["price"],
+        "quantity": level["quantity"],
+        "region": level["region__code"],
+        "stack": level["stack__code"],
+        "chip": level["cluster__chip__code"],
+        "confidential": bool(level["confidential"]),
+        "certifications": [c for c in level["certifications"].split(",") if c],
+        "reliability": level["reliability"],
     }
 
 
@@ -125,14 +150,17 @@ def order_list(
     participant: Participant,
     status: str | None = None,
     instrument: str | None = None,
+    client_order_id: str | None = None,
 ) -> QuerySet[Order]:
     orders = Order.objects.filter(participant=participant).select_related(
-        "instrument", "region", "stack"
+        "instrument", "region", "stack", "cluster__chip"
     )
     if status is not None:
         orders = orders.filter(status=status)
     if instrument is not None:
         orders = orders.filter(instrument__symbol=instrument)
+    if client_order_id is not None:
+        orders = orders.filter(client_order_id=client_order_id)
     return orders.order_by("-pk")
 
 
@@ -227,6 +255,7 @@ def cluster_capacities(clusters: list[Cluster]) -> dict[int, list[dict]]:
                     "delivery_end": inst.delivery_end,
                     "factor": factor,
                     "scu_h": scu_h.quantize(LOT, ROUND_FLOOR),
+                    "hours": inst.hours,
                 }
             )
     return out

@@ -63,7 +63,7 @@ class MoveWestForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     data_gb = forms.DecimalField(
-        label=_("Data to move (GB)"),
+        label=_("The job's data (GB)"),
         min_value=Decimal(0),
         max_value=MAX_DATA_GB,
         max_digits=13,

@@ -2,18 +2,21 @@
 
 Pure (no Django): plain Decimals in, rounded Decimals out, so the arithmetic is easy to
 check by hand. For a job of `scu_h` SCU-h of one profile on one chip model, with
-`data_gb` GB to move out of the origin region, in region `a`:
+`data_gb` GB of its own data, in region `a`:
 
 - network cost   = s(a, origin) x SCU-h (the published surcharge; 0 at home)
-- data transfer  = GB x the transfer price of the link origin -> a (0 at home)
 - energy (kWh)   = SCU-h / factor x TDP (kW) x PUE of `a` (chip-hours at the meter)
-- electricity    = energy x the electricity price of `a`
+- electricity    = energy x the electricity price of `a` (its flat time-of-use price)
 - carbon (kgCO2) = energy x the grid carbon intensity of `a`
-- total          = network cost + data transfer + electricity
+- total          = network cost + electricity
 
-A region without a surcharge entry or a link from the origin cannot trade with it and is
-listed as unreachable. Money is rounded half-up to the fen, and the total is the sum of
-the rounded parts, so the figures a user sees add up.
+The network is counted once: the surcharge is already the link's transfer price x
+the profile's data intensity, so it prices `tariff_data_gb` = SCU-h x intensity (0 at
+home). The job's own `data_gb` is shown beside that figure, never added to the total.
+
+A region without a surcharge entry cannot trade with the origin and is listed as
+unreachable. Money is rounded half-up to the fen, and the total is the sum of the
+rounded parts, so the figures a user sees add up.
 """
 
 from dataclasses import dataclass, replace
@@ -31,6 +34,7 @@ class Job:
     data_gb: Decimal
     factor: Decimal  # SCU per chip-hour of the chip for the profile
     tdp_w: Decimal
+    intensity_gb_per_scu_h: Decimal = Decimal(0)  # what the surcharge assumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,6 @@ class Site:
     carbon_kg_per_kwh: Decimal
     pue: Decimal
     surcharge_cny_per_scu_h: Decimal | None = None
-    transfer_cny_per_gb: Decimal | None = None
     latency_ms: Decimal | None = None
 
 
@@ -52,7 +55,7 @@ class Estimate:
     local: bool
     surcharge_cny_per_scu_h: Decimal
     network_cny: Decimal
-    transfer_cny: Decimal
+    tariff_data_gb: Decimal  # what the surcharge prices; the job's data is apart
     latency_ms: Decimal | None
     energy_kwh: Decimal
     electricity_cny: Decimal
@@ -81,26 +84,26 @@ def energy_kwh(job: Job, pue: Decimal) -> Decimal:
 def estimate_site(job: Job, site: Site, *, local: bool) -> Estimate | None:
     """The job's cost in `site`; None when the site has no link to the origin."""
     if local:
-        surcharge, transfer = Decimal(0), Decimal(0)
-    elif site.surcharge_cny_per_scu_h is None or site.transfer_cny_per_gb is None:
+        surcharge, tariff_gb = Decimal(0), Decimal(0)
+    elif site.surcharge_cny_per_scu_h is None:
         return None
     else:
-        surcharge, transfer = site.surcharge_cny_per_scu_h, site.transfer_cny_per_gb
+        surcharge = site.surcharge_cny_per_scu_h
+        tariff_gb = job.scu_h * job.intensity_gb_per_scu_h
     energy = energy_kwh(job, site.pue)
     network_cny = _round(surcharge * job.scu_h, CNY_PLACES)
-    transfer_cny = _round(transfer * job.data_gb, CNY_PLACES)
     electricity_cny = _round(energy * site.electricity_cny_per_kwh, CNY_PLACES)
     return Estimate(
         code=site.code,
         local=local,
         surcharge_cny_per_scu_h=surcharge,
         network_cny=network_cny,
-        transfer_cny=transfer_cny,
+        tariff_data_gb=_round(tariff_gb, KWH_PLACES),
         latency_ms=site.latency_ms,
         energy_kwh=_round(energy, KWH_PLACES),
         electricity_cny=electricity_cny,
         carbon_kg=_round(energy * site.carbon_kg_per_kwh, KG_PLACES),
-        total_cny=network_cny + transfer_cny + electricity_cny,
+        total_cny=network_cny + electricity_cny,
     )
 
 

@@ -1,7 +1,8 @@
 """What operators do to the catalogue and the people: grant roles, flag the network
-operator, move a participant to another login, revoke API keys, and propose a table
-publication (four-eyes). Each runs inside the caller's transaction (the admin action
-or command opens it), locks the rows it changes and writes its audit row there.
+operator, move a participant to another login, revoke API keys, verify clusters, and
+propose a table publication (four-eyes). Each runs inside the caller's transaction
+(the admin action or command opens it), locks the rows it changes and writes its
+audit row there.
 """
 
 from datetime import datetime
@@ -13,7 +14,8 @@ from market import services
 from market.apikeys import apikey_revoke
 from market.audit import audit_record, snapshot
 from market.exceptions import MarketError
-from market.models import ApiKey, Participant, Proposal
+from market.models import ApiKey, Certification, Cluster, Participant, Proposal
+from market.models.participants import certifications_text
 from market.proposals import proposal_create
 
 ROLES = ("is_buyer", "is_seller")
@@ -128,6 +130,49 @@ def apikey_revoke_by_operator(
         reason=reason,
     )
     return revoked
+
+
+VERIFIED = ("verified_at", "verified_confidential", "verified_certifications")
+
+
+def cluster_verify(
+    *,
+    cluster_id: int,
+    operator: AbstractBaseUser,
+    reason: str,
+    now: datetime,
+    confidential: bool | None = None,
+    certifications: list[str] | None = None,
+) -> Cluster:
+    """Record an operator's check of a cluster: its region, chip and count (it may
+    sell from now on), and its attributes as checked: `confidential` and
+    `certifications` as given, or as declared where not given. Sells placed from
+    now on carry them; resting sells keep what they were placed with."""
+    cluster = Cluster.objects.select_for_update().get(pk=cluster_id)
+    if certifications is not None:
+        unknown = sorted(set(certifications) - set(Certification.values))
+        if unknown:
+            raise MarketError(f"Unknown certifications: {', '.join(unknown)}.")
+    before = snapshot(cluster, VERIFIED)
+    cluster.verified_at = now
+    cluster.verified_confidential = (
+        cluster.confidential if confidential is None else confidential
+    )
+    cluster.verified_certifications = (
+        cluster.certifications
+        if certifications is None
+        else certifications_text(certifications)
+    )
+    cluster.save(update_fields=list(VERIFIED))
+    audit_record(
+        operator=operator,
+        action="cluster.verify",
+        target=cluster,
+        before=before,
+        after=snapshot(cluster, VERIFIED),
+        reason=reason,
+    )
+    return cluster
 
 
 def tables_publication_propose(

@@ -96,6 +96,7 @@ class MoveWestResult:
     cheapest: ResultRow | None
     saving_cny: Decimal | None
     saving_pct: Decimal | None
+    data_gb: Decimal
 
 
 def _profiles() -> list[WorkloadProfile]:
@@ -221,13 +222,13 @@ def _move_west_result(data: dict, regions: list[Region]) -> MoveWestResult | Non
     surcharges = selectors.surcharges_into_region(
         table=surcharge_table, buy_region=origin
     )
-    links = selectors.network_links_from(region=origin)
-    sites = [_site(r, surcharges.get(r.pk), links.get(r.pk)) for r in regions]
+    sites = [_site(r, surcharges.get(r.pk)) for r in regions]
     job = movewest.Job(
         scu_h=data["scu_h"],
         data_gb=data["data_gb"],
         factor=data["factor"].factor,
         tdp_w=Decimal(data["chip_obj"].tdp_w),
+        intensity_gb_per_scu_h=profile.data_intensity_gb_per_scu_h,
     )
     comparison = movewest.compare(job, origin=origin.code, sites=sites)
     by_code = {r.code: r for r in regions}
@@ -246,19 +247,17 @@ def _move_west_result(data: dict, regions: list[Region]) -> MoveWestResult | Non
         cheapest=rows[0] if rows else None,
         saving_cny=_saving(comparison),
         saving_pct=_saving_pct(comparison),
+        data_gb=data["data_gb"],
     )
 
 
-def _site(
-    region: Region, surcharge: Surcharge | None, link: NetworkLink | None
-) -> movewest.Site:
+def _site(region: Region, surcharge: Surcharge | None) -> movewest.Site:
     return movewest.Site(
         code=region.code,
         electricity_cny_per_kwh=region.electricity_price_cny_per_kwh,
         carbon_kg_per_kwh=region.carbon_intensity_kg_per_kwh,
         pue=region.pue,
         surcharge_cny_per_scu_h=surcharge.surcharge if surcharge else None,
-        transfer_cny_per_gb=link.transfer_cny_per_gb if link else None,
         latency_ms=surcharge.latency_ms if surcharge else None,
     )
 

@@ -1,7 +1,8 @@
-"""The catalogue's own SQL: clusters locked with their chip counts (all that can
-change on a cluster once orders name it; once per sell, under the instrument's
-lock), and an API key with its owner (every API request). Plain SQL where the ORM's
-query compilation costs more than the statement."""
+"""The catalogue's own SQL: clusters locked with their chip counts and read with
+what an operator verified of them (all that can change on a cluster once orders name
+it; once per sell, under the instrument's lock), and an API key with its owner
+(every API request). Plain SQL where the ORM's query compilation costs more than
+the statement."""
 
 import functools
 
@@ -21,6 +22,35 @@ def clusters_count_read(cluster_ids: set[int]) -> Read:
         f"WHERE id IN ({marks}) ORDER BY id{for_update()}"
     )
     return Read(sql, sorted(cluster_ids), dict)
+
+
+def clusters_verified_read(cluster_ids: set[int]) -> Read:
+    """What an operator verified of the clusters, read after their lock:
+    {cluster id: (verified, confidential, certifications)}; a deleted cluster is
+    missing."""
+    meta = Cluster._meta
+    fields = [
+        meta.get_field(name)
+        for name in (
+            "id",
+            "verified_at",
+            "verified_confidential",
+            "verified_certifications",
+        )
+    ]
+    marks = ", ".join(["%s"] * len(cluster_ids))
+    sql = (
+        "SELECT id, verified_at, verified_confidential, verified_certifications "  # noqa: S608
+        f"FROM {meta.db_table} WHERE id IN ({marks})"
+    )
+
+    def parse(rows: list) -> dict[int, tuple]:
+        return {
+            pk: (at is not None, bool(confidential), certifications)
+            for pk, at, confidential, certifications in values_from_rows(rows, fields)
+        }
+
+    return Read(sql, sorted(cluster_ids), parse)
 
 
 def apikey_with_owner(digest: str) -> ApiKey | None:

@@ -189,13 +189,29 @@ def surcharge_tables_publish(
 
 
 def cluster_create(
-    *, participant: Participant, name: str, region: Region, chip: ChipModel, count: int
+    *,
+    participant: Participant,
+    name: str,
+    region: Region,
+    chip: ChipModel,
+    count: int,
+    confidential: bool = False,
+    certifications: str = "",
 ) -> Cluster:
-    """Register a provider's capacity. Only sellers have clusters."""
+    """Register a provider's capacity, with what it declares (a TEE,
+    certifications). Only sellers have clusters; it sells once an operator has
+    verified it."""
     if not participant.is_seller:
         raise MarketError("Only a seller can register a cluster.")
     cluster = Cluster(
-        participant=participant, name=name, region=region, chip=chip, count=count
+        participant=participant,
+        name=name,
+        region=region,
+        chip=chip,
+        count=count,
+        confidential=confidential,
+        certifications=certifications,
+        declared_at=timezone.now(),
     )
     cluster.full_clean()
     cluster.save()

@@ -27,6 +27,7 @@ from settlement.models import (
     JournalEntry,
     Obligation,
     Posting,
+    ProviderScore,
 )
 
 
@@ -219,6 +220,26 @@ class ObligationAdmin(ReadOnlyAdmin):
 class DeliveryReportAdmin(ReadOnlyAdmin):
     list_display = ["obligation", "delivered_quantity", "reported_by", "reported_at"]
     search_fields = ["obligation__trade_id"]
+
+
+@admin.register(ProviderScore)
+class ProviderScoreAdmin(ReadOnlyAdmin):
+    """Reliability as last computed from settled trades (settlement/reliability.py):
+    never edited by hand."""
+
+    list_display = [
+        "entity",
+        "participant",
+        "reliability",
+        "deliveries",
+        "sold",
+        "delivered",
+        "disputes_lost",
+        "late_reports",
+        "updated_at",
+    ]
+    search_fields = ["entity", "participant__display_name"]
+    list_select_related = ["participant"]
 
 
 def participant_ledger_url(participant_id: int) -> str:

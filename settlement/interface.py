@@ -10,9 +10,9 @@ handed the obligation and keeps its own record of it.
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from core.db import rows_insert, unsaved
+from core.db import Read, rows_insert, unsaved
 from settlement import money
 from settlement.exceptions import FundsMoved, FundsUncertain, InsufficientFunds
 from settlement.funds import Funds
@@ -23,7 +23,7 @@ from settlement.ledger import (
     platform_account,
 )
 from settlement.models import Account, Hold, Obligation
-from settlement.persistence import delivered_quantity_select
+from settlement.persistence import delivered_quantity_select, reliability_read
 from settlement.reconcile import CHECKS as LEDGER_CHECKS
 from settlement.reconcile import (
     obligation_trade_ids,
@@ -31,15 +31,25 @@ from settlement.reconcile import (
     unsettled_trade_counts,
 )
 from settlement.references import order_reference, trade_reference
+from settlement.reliability import NEW_PROVIDER
 from settlement.selectors import (
     available_balance,
     delivered_quantity_subquery,
     disputes_open,
     due_trade_ids,
+    obligation_events,
     settlement_lag_seconds,
     unsettled_exists,
 )
-from settlement.services import deposit_post, network_payout, trade_settle
+from settlement.services import (
+    delivery_confirm,
+    delivery_dispute,
+    delivery_report,
+    deposit_post,
+    dispute_resolve,
+    network_payout,
+    trade_settle,
+)
 
 __all__ = [
     "LEDGER_CHECKS",
@@ -56,19 +66,25 @@ __all__ = [
     "buy_hold_set",
     "delivered_quantity_select",
     "delivered_quantity_subquery",
+    "delivery_confirm",
+    "delivery_dispute",
+    "delivery_report",
     "deposit_post",
+    "dispute_resolve",
     "disputes_open",
     "due_trade_ids",
     "fee",
     "fill_record",
     "hold_kind",
     "network_payout",
+    "obligation_events",
     "obligation_trade_ids",
     "obligations_save",
     "open_order_holds",
     "order_need",
     "order_reference",
     "order_release",
+    "reliability_reads",
     "sell_bond_set",
     "settlement_lag_seconds",
     "trade_bond_slot",
@@ -77,6 +93,25 @@ __all__ = [
     "unsettled_exists",
     "unsettled_trade_counts",
 ]
+
+
+HUNDREDTH = Decimal("0.01")
+
+
+def reliability_reads(participant_ids: set[int]) -> Read:
+    """The providers' reliability as a sell takes it (rounded down to 0.01; a new
+    provider's is the prior's), as a read to send with the placement's lock:
+    {participant id: Decimal}."""
+    base = reliability_read(participant_ids)
+
+    def parse(rows: list) -> dict[int, Decimal]:
+        found = base.parse(rows)
+        return {
+            pid: found.get(pid, NEW_PROVIDER).quantize(HUNDREDTH, ROUND_DOWN)
+            for pid in participant_ids
+        }
+
+    return Read(base.sql, base.params, parse)
 
 
 def available_account(participant_id: int) -> tuple:

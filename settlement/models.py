@@ -239,6 +239,18 @@ class Obligation(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    # What the reliability score counts of this trade, fixed when it settles: its
+    # delivered SCU-h less what a lost dispute (all of it) or a late first report
+    # (a tenth of the quantity) takes off (settlement/reliability.py).
+    counted_delivered = models.DecimalField(
+        _("delivered as the score counts it"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    dispute_lost = models.BooleanField(_("dispute lost by the provider"), default=False)
+    late_report = models.BooleanField(_("reported late"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -260,7 +272,10 @@ class Obligation(models.Model):
                 name="obligation_settled_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["status", "confirm_deadline"])]
+        indexes = [
+            models.Index(fields=["status", "confirm_deadline"]),
+            models.Index(fields=["seller", "settled_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"trade {self.trade_id} ({self.status})"
@@ -335,3 +350,36 @@ class DepositRequest(models.Model):
 
     def __str__(self) -> str:
         return f"deposit request #{self.pk}: {self.amount} CNY ({self.status})"
+
+
+class ProviderScore(models.Model):
+    """A provider's reliability as last computed (settlement/reliability.py): one row
+    per participant, the same figures for every participant of one legal entity.
+    A participant without a row is a new provider, at the prior."""
+
+    participant = models.OneToOneField(
+        Participant,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="score",
+    )
+    entity = models.CharField(_("legal entity"), max_length=64, db_index=True)
+    reliability = models.DecimalField(_("reliability"), max_digits=5, decimal_places=4)
+    deliveries = models.PositiveIntegerField(_("trades counted"), default=0)
+    sold = models.DecimalField(
+        _("sold (SCU-h)"), max_digits=20, decimal_places=2, default=0
+    )
+    delivered = models.DecimalField(
+        _("delivered as counted (SCU-h)"), max_digits=20, decimal_places=2, default=0
+    )
+    disputes_lost = models.PositiveIntegerField(_("disputes lost"), default=0)
+    late_reports = models.PositiveIntegerField(_("late reports"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["entity"]
+        verbose_name = _("provider score")
+        verbose_name_plural = _("provider scores")
+
+    def __str__(self) -> str:
+        return f"{self.entity}: {self.reliability}"

@@ -17,8 +17,9 @@ from core.db import (
     lock_later,
     pairs_in,
     reads_together,
+    values_from_rows,
 )
-from settlement.models import Account, Hold, Obligation
+from settlement.models import Account, Hold, Obligation, ProviderScore
 from settlement.money import CENT4
 
 # (kind, participant id or None, instrument symbol or "")
@@ -139,3 +140,18 @@ def accounts_for_update(
         )
         accounts = reads_together({"accounts": accounts_lock_read(keys)})["accounts"]
     return accounts, got["also"]
+
+
+def reliability_read(participant_ids: set[int]) -> Read:
+    """The providers' current reliability scores: {participant id: score}; a
+    provider without one (new) is missing."""
+    meta = ProviderScore._meta
+    marks = ", ".join(["%s"] * len(participant_ids))
+    fields = [meta.get_field("participant"), meta.get_field("reliability")]
+    sql = (
+        f"SELECT participant_id, reliability FROM {meta.db_table} "  # noqa: S608
+        f"WHERE participant_id IN ({marks})"
+    )
+    return Read(
+        sql, sorted(participant_ids), lambda rows: dict(values_from_rows(rows, fields))
+    )

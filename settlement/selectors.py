@@ -1,5 +1,5 @@
 """Reads of settlement for the API and pages: a participant's balances, ledger
-postings and delivery obligations."""
+postings and delivery obligations, and the providers' reliability scores."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -8,7 +8,14 @@ from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 
 from market.models import Participant
 from settlement.ledger import LedgerSnapshot
-from settlement.models import Account, Obligation, Posting
+from settlement.models import (
+    Account,
+    DeliveryReport,
+    Obligation,
+    Posting,
+    ProviderScore,
+)
+from settlement.reliability import NEW_PROVIDER, PLACES
 
 CURRENCY = "CNY"
 
@@ -135,3 +142,71 @@ def settlement_lag_seconds(now: datetime) -> float:
 def disputes_open() -> int:
     """Trades whose buyer disputed the delivery: they wait for an operator."""
     return Obligation.objects.filter(status=Obligation.Status.DISPUTED).count()
+
+
+def providers_list() -> list[dict]:
+    """Every provider (a legal entity with a seller among its participants) with
+    its current reliability score and what it rests on: the trades counted, the
+    share of their SCU-h delivered as counted (None before any), the disputes it
+    lost. A provider without a score yet is at the prior. By handle."""
+    scores = {s.participant_id: s for s in ProviderScore.objects.all()}
+    found: dict[str, ProviderScore | None] = {}
+    for participant in Participant.objects.filter(is_seller=True).order_by("pk"):
+        entity = participant.entity  # its members share one score
+        found[entity] = found.get(entity) or scores.get(participant.pk)
+    return [_provider_row(code, score) for code, score in sorted(found.items())]
+
+
+def _provider_row(code: str, score) -> dict:
+    if score is None:
+        return {
+            "code": code,
+            "reliability": NEW_PROVIDER,
+            "deliveries": 0,
+            "delivered_share": None,
+            "disputes_lost": 0,
+            "late_reports": 0,
+        }
+    share = (score.delivered / score.sold).quantize(PLACES) if score.sold else None
+    return {
+        "code": code,
+        "reliability": score.reliability,
+        "deliveries": score.deliveries,
+        "delivered_share": share,
+        "disputes_lost": score.disputes_lost,
+        "late_reports": score.late_reports,
+    }
+
+
+# Delivery and settlement events of the private stream, in this order at one instant.
+OBLIGATION_CHANGES = ("reported", "confirmed", "disputed", "settled")
+
+
+def obligation_events(
+    *, participant_ids, since: datetime, until: datetime
+) -> list[tuple]:
+    """What happened to these participants' obligations in (since, until]: each
+    delivery report, confirmation, dispute and settlement as `(at, rank, id,
+    obligation, change, delivered)`, in (at, rank, id) order; `id` is the report's
+    for a report, else the trade's."""
+    theirs = Q(buyer_id__in=participant_ids) | Q(seller_id__in=participant_ids)
+    stamped = Q()
+    for change in OBLIGATION_CHANGES[1:]:
+        stamped |= Q(**{f"{change}_at__gt": since, f"{change}_at__lte": until})
+    out = [
+        (at, rank, o.trade_id, o, change, o.delivered_quantity)
+        for o in Obligation.objects.filter(theirs).filter(stamped)
+        for rank, change in enumerate(OBLIGATION_CHANGES)
+        if rank and (at := getattr(o, f"{change}_at")) and since < at <= until
+    ]
+    reports = DeliveryReport.objects.filter(
+        reported_at__gt=since,
+        reported_at__lte=until,
+        obligation__in=Obligation.objects.filter(theirs),
+    ).select_related("obligation")
+    out += [
+        (r.reported_at, 0, r.pk, r.obligation, "reported", r.delivered_quantity)
+        for r in reports
+    ]
+    out.sort(key=lambda e: e[:3])
+    return out

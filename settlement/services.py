@@ -21,6 +21,7 @@ from settlement.exceptions import (
 from settlement.ledger import EXTERNAL, Batch, participant_account, platform_account
 from settlement.models import Account, DeliveryReport, Hold, JournalEntry, Obligation
 from settlement.references import trade_reference
+from settlement.reliability import counted, reliability_refresh
 
 AVAILABLE = Account.Kind.AVAILABLE
 LOT = Decimal("0.1")
@@ -153,10 +154,14 @@ def delivery_report(
             "Reports are accepted from the delivery start until the report deadline "
             f"({obligation.report_deadline.isoformat()})."
         )
+    if obligation.reported_at is None and now > obligation.delivery_end:
+        obligation.late_report = True  # the first report came after the window
     obligation.delivered_quantity = delivered
     obligation.status = Obligation.Status.REPORTED
     obligation.reported_at = now
-    obligation.save(update_fields=["delivered_quantity", "status", "reported_at"])
+    obligation.save(
+        update_fields=["delivered_quantity", "status", "reported_at", "late_report"]
+    )
     DeliveryReport.objects.create(
         obligation=obligation, delivered_quantity=delivered, reported_by=reported_by
     )
@@ -235,8 +240,10 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
     Pays the seller delivered x price - its fee, the network delivered x surcharge,
     the platform both fees on the delivered quantity; refunds the buyer the
     undelivered part and its unused fee; pays the buyer the shortfall penalty from the
-    trade bond and releases the rest of the bond. Returns False when there is nothing
-    to do (already settled, or not yet due). Locks the obligation, then the accounts.
+    trade bond and releases the rest of the bond; fixes what the provider's
+    reliability score counts of it and refreshes that score. Returns False when
+    there is nothing to do (already settled, or not yet due). Locks the obligation,
+    then the accounts, then the provider's entity's participants.
     """
     ob = obligation_for_update(trade_id=trade_id)
     if ob.status == Obligation.Status.SETTLED or not is_settleable(ob, now):
@@ -248,10 +255,21 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
     _settle_payments(batch, ob, delivered)
     _settle_bond(batch, ob, undelivered=ob.quantity - delivered)
     batch.commit()
+    ob.counted_delivered, ob.dispute_lost, ob.late_report = counted(ob, delivered)
     ob.delivered_quantity = delivered
     ob.status = Obligation.Status.SETTLED
     ob.settled_at = now
-    ob.save(update_fields=["delivered_quantity", "status", "settled_at"])
+    ob.save(
+        update_fields=[
+            "delivered_quantity",
+            "status",
+            "settled_at",
+            "counted_delivered",
+            "dispute_lost",
+            "late_report",
+        ]
+    )
+    reliability_refresh(participant_id=ob.seller_id, now=now)
     return True
 
 

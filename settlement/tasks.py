@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from settlement import services
+from settlement import reliability, services
 from settlement.selectors import due_obligations
 
 log = logging.getLogger(__name__)
@@ -54,3 +54,20 @@ def settlement_sweep() -> list[str]:
     if instruments:
         log.info("settlement sweep enqueued %s", instruments)
     return instruments
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def reliability_refresh_all() -> int:
+    """Refresh every provider's reliability score, one legal entity per transaction:
+    trades age out of the 90-day window, and an operator may have affiliated
+    participants since their last settlement."""
+    done: set[int] = set()
+    for participant_id in reliability.providers_to_refresh():
+        if participant_id not in done:
+            with transaction.atomic(durable=True):
+                done.update(
+                    reliability.reliability_refresh(
+                        participant_id=participant_id, now=timezone.now()
+                    )
+                )
+    return len(done)

@@ -13,6 +13,7 @@ from market.api.fields import (
     EXAMPLE_ORIGIN,
     EXAMPLE_PROFILE,
     EXAMPLE_STACK,
+    EXAMPLE_ZONE,
     BoundedDateTimeField,
     CodeField,
 )
@@ -70,6 +71,8 @@ class InstrumentOutput(serializers.ModelSerializer):
         fields = [
             "symbol",
             "profile",
+            "product",
+            "block",
             "delivery_start",
             "delivery_end",
             "gate_closure_at",
@@ -85,6 +88,7 @@ class InstrumentOutput(serializers.ModelSerializer):
             "conversion_version",
             "surcharge_version",
             "last_price",
+            "settlement_price",
             "best_bid",
             "best_ask",
             "volume",
@@ -97,13 +101,74 @@ class InstrumentOutput(serializers.ModelSerializer):
         return super().to_representation(instance)
 
 
+class CommaList(serializers.CharField):
+    """A query parameter listing values, comma-separated: a list of them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        values = [v.strip() for v in super().to_internal_value(data).split(",")]
+        if not all(values):
+            raise serializers.ValidationError("A comma-separated list, no blanks.")
+        return values
+
+
 class BookQuery(serializers.Serializer):
+    """The book; the buy-constraint fields (as in an order's `constraints`) show
+    only the asks a buy with them could trade with."""
+
     depth = serializers.IntegerField(min_value=1, max_value=500, default=20)
     region = CodeField(
         required=False,
         example=EXAMPLE_ORIGIN,
         help_text="A buyer's origin: asks then carry all_in_price.",
     )
+    stacks = CommaList(help_text="Stack codes, comma-separated.")
+    regions = CommaList(help_text="Region codes allowed, comma-separated.")
+    residency_zone = CodeField(required=False, example=EXAMPLE_ZONE)
+    max_latency_ms = serializers.IntegerField(
+        min_value=0, max_value=100_000, required=False, help_text="Needs region=."
+    )
+    min_green_share = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+    )
+    chips = CommaList(help_text="Chip codes, comma-separated.")
+    vendors = CommaList(help_text="Vendors as GET /chips/ names them.")
+    min_memory_gb = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False
+    )
+    confidential = serializers.BooleanField(required=False, default=None)
+    certifications = CommaList(help_text="Certification codes, all required.")
+    min_reliability = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+    )
+
+    def validate(self, attrs):
+        if "max_latency_ms" in attrs and "region" not in attrs:
+            raise serializers.ValidationError(
+                {"max_latency_ms": ["A latency bound needs region= (the origin)."]}
+            )
+        return attrs
+
+    def constraints(self) -> dict:
+        """The constraint fields sent, as an order's `constraints` holds them."""
+        names = [f for f in self.fields if f not in ("depth", "region")]
+        return {
+            name: self.validated_data[name]
+            for name in names
+            if self.validated_data.get(name) is not None
+        }
 
 
 class AskLevelOutput(serializers.Serializer):
@@ -111,6 +176,19 @@ class AskLevelOutput(serializers.Serializer):
     quantity = serializers.DecimalField(**QTY)
     region = serializers.CharField()
     stack = serializers.CharField()
+    chip = serializers.CharField()
+    confidential = serializers.BooleanField(
+        help_text="Sold from a cluster with an operator-verified TEE."
+    )
+    certifications = serializers.ListField(
+        child=serializers.CharField(), help_text="Verified certifications."
+    )
+    reliability = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The provider's reliability when the asks were placed.",
+    )
     all_in_price = serializers.DecimalField(
         **PRICE, required=False, help_text="price + surcharge (only with region=)."
     )

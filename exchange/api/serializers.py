@@ -25,12 +25,14 @@ from market.api.fields import (
     BoundedDateTimeField,
     CodeField,
     StrictBooleanField,
+    StrictCharField,
     StrictDecimalField,
     StrictIntegerField,
     StrictRegexField,
 )
 from market.api.schema import ErrorDetailSerializer, SchemaRules
 from market.api.serializers import BulkOutput, ShallowFields
+from market.models import Certification
 
 EXAMPLE_SYMBOL = "TRAIN-20261201"
 MAX_ID = 10**18 - 1
@@ -70,6 +72,12 @@ SOME_CONSTRAINT = {
         _given("regions", {"type": "array"}),
         _given("residency_zone", {"type": "string"}),
         _given("min_green_share", {"type": "string", "pattern": "[0-9]"}),
+        _given("chips", {"type": "array"}),
+        _given("vendors", {"type": "array"}),
+        _given("min_memory_gb", {"type": "integer"}),
+        _given("confidential", {"enum": [True]}),
+        _given("certifications", {"type": "array"}),
+        _given("min_reliability", {"type": "string", "pattern": "[0-9]"}),
     ],
 }
 # The combinations exchange/services/requests.py checks (each a 400), for the schema.
@@ -147,7 +155,12 @@ ORDER_RULES = {
 }
 
 
-class ConstraintsInput(serializers.Serializer):
+class ConstraintsInput(SchemaRules, serializers.Serializer):
+    """What a buy accepts. A key this contract does not know is a 400 naming it,
+    never dropped; codes are checked against the market by the service."""
+
+    schema_rules = {"additionalProperties": False}
+
     stacks = serializers.ListField(
         child=CodeField(example=EXAMPLE_STACK),
         allow_empty=False,
@@ -172,6 +185,57 @@ class ConstraintsInput(serializers.Serializer):
         required=False,
         allow_null=True,
     )
+    chips = serializers.ListField(
+        child=CodeField(example=EXAMPLE_CHIP),
+        allow_empty=False,
+        max_length=100,
+        required=False,
+        help_text="Chip codes allowed (GET /api/v1/chips/).",
+    )
+    vendors = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        allow_empty=False,
+        max_length=20,
+        required=False,
+        help_text="Vendors allowed, as GET /api/v1/chips/ names them.",
+    )
+    min_memory_gb = StrictIntegerField(
+        min_value=1,
+        max_value=100_000,
+        required=False,
+        allow_null=True,
+        help_text="Memory per chip, GB.",
+    )
+    confidential = StrictBooleanField(
+        required=False,
+        allow_null=True,
+        help_text="true: only clusters with an operator-verified TEE.",
+    )
+    certifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Certification.values),
+        allow_empty=False,
+        max_length=20,
+        required=False,
+        help_text="Certification codes, all required.",
+    )
+    min_reliability = StrictDecimalField(
+        max_digits=3,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+        allow_null=True,
+        help_text="The provider's reliability score, 0 to 1.",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown constraint."] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(
@@ -279,6 +343,9 @@ class AmendInput(SchemaRules, serializers.Serializer):
 class OrderQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
     instrument = CodeField(required=False, example=EXAMPLE_SYMBOL)
+    client_order_id = StrictRegexField(
+        r"^[A-Za-z0-9._:-]{1,64}$", max_length=64, required=False
+    )
 
 
 class FillQuery(serializers.Serializer):
@@ -291,6 +358,9 @@ class CancelAllQuery(serializers.Serializer):
 
 
 class ConstraintsOutput(serializers.Serializer):
+    """The constraints as the service understood them (codes checked, lists sorted;
+    null: no constraint)."""
+
     stacks = serializers.ListField(child=serializers.CharField(), allow_null=True)
     max_latency_ms = serializers.IntegerField(allow_null=True)
     regions = serializers.ListField(child=serializers.CharField(), allow_null=True)
@@ -298,9 +368,36 @@ class ConstraintsOutput(serializers.Serializer):
     min_green_share = serializers.DecimalField(
         max_digits=5, decimal_places=4, allow_null=True
     )
+    chips = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    vendors = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    min_memory_gb = serializers.IntegerField(allow_null=True)
+    confidential = serializers.BooleanField()
+    certifications = serializers.ListField(
+        child=serializers.CharField(), allow_null=True
+    )
+    min_reliability = serializers.DecimalField(
+        max_digits=3, decimal_places=2, allow_null=True
+    )
 
     def to_representation(self, instance):
-        return super().to_representation({k: instance.get(k) for k in self.fields})
+        values = {k: instance.get(k) for k in self.fields}
+        values["confidential"] = bool(values["confidential"])
+        return super().to_representation(values)
+
+
+class SellAttributesOutput(serializers.Serializer):
+    """What a sell trades with: its chip, and as they stood when it got its place,
+    its cluster's verified TEE and certifications and its provider's score."""
+
+    chip = serializers.CharField(source="cluster.chip.code")
+    confidential = serializers.BooleanField()
+    certifications = serializers.SerializerMethodField()
+    reliability = serializers.DecimalField(
+        max_digits=3, decimal_places=2, allow_null=True
+    )
+
+    def get_certifications(self, order) -> list[str]:
+        return [c for c in order.certifications.split(",") if c]
 
 
 class FillListOutput(serializers.ListSerializer):
@@ -368,6 +465,7 @@ class OrderOutput(BulkOutput, serializers.Serializer):
     region = serializers.CharField(source="region.code")
     stack = serializers.CharField(source="stack.code", allow_null=True)
     constraints = ConstraintsOutput(allow_null=True)
+    attributes = SellAttributesOutput(source="sell_attributes", allow_null=True)
     status = serializers.ChoiceField(choices=Order.Status.choices)
     cancel_reason = serializers.CharField()
     filled_quantity = serializers.DecimalField(**QTY)
@@ -412,6 +510,15 @@ class ClusterInput(serializers.Serializer):
     region = CodeField(example=EXAMPLE_SITE)
     chip = CodeField(example=EXAMPLE_CHIP)
     count = StrictIntegerField(min_value=1, max_value=1_000_000)
+    confidential = StrictBooleanField(
+        default=False, help_text="Declared: a TEE runs it (an operator verifies)."
+    )
+    certifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Certification.values),
+        max_length=20,
+        default=list,
+        help_text="Declared certification codes (an operator verifies).",
+    )
 
 
 class CapacityOutput(serializers.Serializer):
@@ -421,6 +528,12 @@ class CapacityOutput(serializers.Serializer):
     delivery_end = serializers.DateTimeField()
     factor = serializers.DecimalField(max_digits=12, decimal_places=6)
     scu_h = serializers.DecimalField(**QTY, help_text="count x hours x factor.")
+    committed = serializers.DecimalField(
+        **QTY,
+        help_text="SCU-h the most chips its sells commit at any instant of the "
+        "window stand for (sells of every profile and overlapping window).",
+    )
+    free = serializers.DecimalField(**QTY, help_text="scu_h - committed.")
 
 
 class ClusterOutput(serializers.Serializer):
@@ -430,6 +543,21 @@ class ClusterOutput(serializers.Serializer):
     chip = serializers.CharField(source="chip.code")
     count = serializers.IntegerField()
     stack = serializers.CharField(source="chip.stack.code")
+    confidential = serializers.BooleanField(help_text="Declared.")
+    certifications = serializers.ListField(
+        child=serializers.CharField(), source="certification_codes"
+    )
+    verified = serializers.BooleanField(
+        help_text="An operator checked its region, chip and count: it may sell."
+    )
+    verified_at = serializers.DateTimeField(allow_null=True)
+    verified_confidential = serializers.BooleanField()
+    verified_certifications = serializers.ListField(
+        child=serializers.CharField(), source="verified_certification_codes"
+    )
+    awaiting_check = serializers.BooleanField(
+        help_text="Declared since the last check: sells carry what was verified."
+    )
     capacity = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from exchange import selectors
 from exchange.api import serializers as s
 from exchange.models import Order, Trade
+from exchange.services import capacity
 from exchange.services.orders import (
     order_amend,
     order_cancel,
@@ -33,6 +34,7 @@ from market.api.query import parse_query
 from market.api.schema import errors
 from market.exceptions import DomainError
 from market.models import ChipModel, Cluster, Region
+from market.models.participants import certifications_text
 
 ORDER_ID = OpenApiParameter(
     "order_id",
@@ -256,7 +258,7 @@ class ClusterListApi(generics.ListAPIView):
     def get(self, request):
         """Your clusters, with their capacity in each open instrument's window."""
         page = self.paginate_queryset(self.get_queryset())
-        capacities = selectors.cluster_capacities(page)
+        capacities = _capacities(page)
         data = s.ClusterOutput(page, many=True, context={"capacities": capacities})
         return self.get_paginated_response(data.data)
 
@@ -269,9 +271,17 @@ class ClusterListApi(generics.ListAPIView):
         data = _cluster_input(request.data)
         participant = participant_of(request)
         cluster = _cluster_create(participant, data)
-        capacities = selectors.cluster_capacities([cluster])
+        capacities = _capacities([cluster])
         body = s.ClusterOutput(cluster, context={"capacities": capacities}).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _capacities(clusters: list[Cluster]) -> dict[int, list[dict]]:
+    """Per cluster, its capacity per open window, with what is committed and free."""
+    capacities = selectors.cluster_capacities(clusters)
+    for cluster in clusters:
+        capacity.windows_committed(cluster, capacities.get(cluster.pk, []))
+    return capacities
 
 
 def _cluster_input(body) -> dict:
@@ -286,7 +296,8 @@ def _cluster_input(body) -> dict:
     }
     if problems:
         raise ValidationError(problems)
-    return {**data, "region": region, "chip": chip}
+    certifications = certifications_text(data.pop("certifications"))
+    return {**data, "region": region, "chip": chip, "certifications": certifications}
 
 
 def _cluster_create(participant, data: dict) -> Cluster:
@@ -311,7 +322,7 @@ class ClusterDetailApi(APIView):
         cluster = selectors.cluster_get(
             participant=participant_of(request), cluster_id=int(cluster_id)
         )
-        capacities = selectors.cluster_capacities([cluster])
+        capacities = _capacities([cluster])
         return Response(
             s.ClusterOutput(cluster, context={"capacities": capacities}).data
         )

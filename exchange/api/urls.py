@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from exchange.api import trading, views
+from exchange.api import streams, time_views, trading, views
 
 SYMBOL = r"(?P<symbol>[A-Za-z0-9._-]{1,64})"
 ID = r"[0-9]{1,18}"
@@ -29,6 +29,14 @@ urlpatterns = [
         name="api-locational",
     ),
     path("index/", views.IndexApi.as_view(), name="api-index"),
+    path("stream/market/", streams.MarketStreamApi.as_view(), name="api-stream-market"),
+    path(
+        "stream/private/",
+        streams.PrivateStreamApi.as_view(),
+        name="api-stream-private",
+    ),
+    path("forward/", time_views.ForwardApi.as_view(), name="api-forward"),
+    path("advisor/", time_views.AdvisorApi.as_view(), name="api-advisor"),
     path("orders/", trading.OrderListApi.as_view(), name="api-orders"),
     path("orders/batch/", trading.OrderBatchApi.as_view(), name="api-orders-batch"),
     re_path(

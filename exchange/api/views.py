@@ -9,13 +9,23 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from exchange import selectors
+from exchange import eligibility, selectors
 from exchange.api import market_serializers as s
+from exchange.api.downloads import (
+    CSV_BODY,
+    CSV_CANDLES,
+    CSV_INDEX,
+    CSV_TRADES,
+    CsvDownload,
+    json_errors,
+)
 from exchange.api.serializers import EXAMPLE_SYMBOL
+from exchange.exceptions import InvalidOrder
 from exchange.marketdata import candles, index, locational
 from exchange.models import Instrument
+from exchange.services.constraints import constraints_resolve
 from market.api.pagination import CursorPagination
-from market.api.query import parse_query
+from market.api.query import known_query, parse_query, refuse_unknown_query
 from market.api.schema import errors
 from market.models import Region, WorkloadProfile
 
@@ -74,22 +84,43 @@ class BookApi(APIView):
         responses={200: s.BookOutput, **errors(400, 401, 404, 429)},
     )
     def get(self, request, symbol: str):
-        """Aggregated levels; with region= asks carry all-in prices into it."""
-        query = parse_query(s.BookQuery, request)
-        region = query.get("region") and _known(Region, "region", query["region"])
+        """Aggregated levels; with region= asks carry all-in prices into it; with
+        buy-constraint fields only the asks such a buy could trade with."""
+        query = s.BookQuery(data=request.query_params.dict())
+        known_query(request, query.fields)
+        refuse_unknown_query(request, ())  # a mistyped constraint is never ignored
+        query.is_valid(raise_exception=True)
+        region = query.validated_data.get("region")
+        region = region and _known(Region, "region", region)
         instrument = selectors.instrument_get(symbol=symbol)
         book = selectors.order_book_get(
-            instrument=instrument, depth=query["depth"], region=region or None
+            instrument=instrument,
+            depth=query.validated_data["depth"],
+            region=region or None,
+            allow=_book_filter(instrument, query.constraints(), region or None),
         )
         return Response(s.BookOutput(book).data)
+
+
+def _book_filter(instrument, constraints: dict, region):
+    """The asks a buy with these constraints could trade with (None: all)."""
+    if not constraints:
+        return None
+    try:
+        resolved = constraints_resolve(constraints)
+    except InvalidOrder as exc:  # unknown codes: a 400 naming the parameter
+        raise ValidationError(exc.fields.get("constraints") or exc.message) from exc
+    return eligibility.book_filter(instrument, resolved, region)
 
 
 class TradeCursor(CursorPagination):
     ordering = "-id"
 
 
-class TradeListApi(generics.ListAPIView):
+class TradeListApi(CsvDownload, generics.ListAPIView):
     serializer_class = s.TradeOutput
+    csv_columns = CSV_TRADES
+    csv_name = "{symbol}-trades"
     pagination_class = TradeCursor
     filter_backends = []
 
@@ -101,21 +132,33 @@ class TradeListApi(generics.ListAPIView):
 
     @extend_schema(
         parameters=[SYMBOL],
-        responses={200: s.TradeOutput(many=True), **errors(400, 401, 404, 429)},
+        responses={
+            (200, "application/json"): s.TradeOutput(many=True),
+            (200, "text/csv"): CSV_BODY,
+            **json_errors(400, 401, 404, 429),
+        },
     )
     def get(self, request, *args, **kwargs):
-        """Public prints, newest first."""
+        """Public prints, newest first (?format=csv: the page as CSV)."""
         return super().get(request, *args, **kwargs)
 
 
-class CandleApi(APIView):
+class CandleApi(CsvDownload, APIView):
+    csv_columns = CSV_CANDLES
+    csv_name = "{symbol}-candles"
+
     @extend_schema(
         parameters=[SYMBOL, s.CandleQuery],
-        responses={200: s.CandlePageOutput, **errors(400, 401, 404, 429)},
+        responses={
+            (200, "application/json"): s.CandlePageOutput,
+            (200, "text/csv"): CSV_BODY,
+            **json_errors(400, 401, 404, 429),
+        },
     )
     def get(self, request, symbol: str):
         """OHLCV candles at site prices, newest first (Asia/Shanghai buckets),
-        each with its VWAP; never staler than the last trade."""
+        each with its VWAP; never staler than the last trade (?format=csv: the
+        page as CSV)."""
         query = parse_query(s.CandleQuery, request)
         instrument = selectors.instrument_get(symbol=symbol)
         rows, older = candles.candle_list(
@@ -168,14 +211,22 @@ def _instrument_for(query: dict) -> Instrument:
     return instrument
 
 
-class IndexApi(APIView):
+class IndexApi(CsvDownload, APIView):
+    csv_columns = CSV_INDEX
+    csv_name = "index-{profile}"
+
     @extend_schema(
         parameters=[s.IndexQuery],
-        responses={200: s.IndexOutput, **errors(400, 401, 429)},
+        responses={
+            (200, "application/json"): s.IndexOutput,
+            (200, "text/csv"): CSV_BODY,
+            **json_errors(400, 401, 429),
+        },
     )
     def get(self, request):
         """The daily index of a profile, newest first: VWAP of the day's trades at
-        site, outliers beyond 3 MAD trimmed; today's is provisional."""
+        site, outliers beyond 3 MAD trimmed; today's is provisional (?format=csv:
+        the same rows as CSV)."""
         query = parse_query(s.IndexQuery, request)
         profile = _known(WorkloadProfile, "profile", query["profile"])
         series = index.index_series(profile=profile, days=query["days"])

@@ -120,6 +120,15 @@ class Client:
             log.info("no open %s instrument yet; waiting", profile)
             time.sleep(5)
 
+    def open_instruments(self, *, profile: str, products: set[str]) -> list[dict]:
+        """The profile's open instruments of these products (`day`, `block`), by
+        delivery start; an instrument without a product field counts as a day."""
+        rows = self.get("instruments/", profile=profile, state="open", limit=500)
+        return sorted(
+            (r for r in rows["results"] if r.get("product", "day") in products),
+            key=lambda r: (r["delivery_start"], r["delivery_end"]),
+        )
+
     def filled_quantity(self, symbol: str, since_trade: int = 0) -> Decimal:
         """What this participant traded on `symbol` (trades after `since_trade`)."""
         total, url = Decimal(0), None
@@ -157,6 +166,11 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--password")
     parser.add_argument("--symbol", help="default: the profile's next instrument")
     parser.add_argument("--profile", default="train")
+    parser.add_argument(
+        "--products",
+        default="day,block",
+        help="which products to trade without --symbol: day, block or both",
+    )
     parser.add_argument("--interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--max-seconds", type=float, default=0, help="0: forever")
     parser.add_argument("--seed", type=int)

@@ -1,8 +1,11 @@
 """A market maker: quotes a bid and an ask around the locational price of its
-region, replacing both quotes every interval (cancel-all, then one batch).
+region in each of the profile's next open products (the day and its blocks, or
+only --symbol), replacing all its quotes every interval (cancel-all, then one
+batch).
 
 The bid is all-in at the region (its origin); the ask is at its cluster's site. It
-needs both roles and a cluster; by default the region is the cluster's.
+needs both roles and a cluster; by default the region is the cluster's. One cluster
+quotes a day and its blocks at once: size the quotes so they fit its chips.
 
     python -m exchange.bots.market_maker --url URL --token KEY --spread 0.40
 """
@@ -43,17 +46,29 @@ def quotes(instrument: dict, mid: Decimal, args, cluster: dict) -> list[dict]:
     ]
 
 
+def quoted_instruments(client: Client, args) -> list[dict]:
+    """--symbol alone, else the next `--horizon` open products of the profile."""
+    if args.symbol:
+        return [client.instrument(symbol=args.symbol, profile=args.profile)]
+    products = set(args.products.split(","))
+    rows = client.open_instruments(profile=args.profile, products=products)
+    return rows[: args.horizon]
+
+
 def requote(client: Client, args, cluster: dict) -> None:
-    """Cancel the standing quotes, then quote again around the price now."""
-    instrument = client.instrument(symbol=args.symbol, profile=args.profile)
-    client.delete("orders/", instrument=instrument["symbol"])
-    mid = reference_price(client, instrument, args.region)  # without its own
-    if mid is None:
+    """Cancel the standing quotes, then quote again around the prices now."""
+    instruments = quoted_instruments(client, args)
+    client.delete("orders/")
+    orders = []
+    for instrument in instruments:
+        mid = reference_price(client, instrument, args.region)  # without its own
+        if mid is not None:
+            orders += quotes(instrument, mid, args, cluster)
+    if not orders:
         return
     batch = {
         "orders": [
-            quote | {"client_order_id": client.client_order_id()}
-            for quote in quotes(instrument, mid, args, cluster)
+            quote | {"client_order_id": client.client_order_id()} for quote in orders
         ]
     }
     for result in client.post("orders/batch/", batch)["results"]:
@@ -69,6 +84,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quantity", default="20.0", help="SCU-h per quote")
     parser.add_argument("--cluster", type=int, help="default: your first cluster")
     parser.add_argument("--region", help="default: the cluster's region")
+    parser.add_argument(
+        "--horizon", type=int, default=7, help="how many open products to quote"
+    )
     args = parser.parse_args(argv)
     client = connect(args)
     clusters = client.get("clusters/", limit=500)["results"]

@@ -85,6 +85,19 @@ class Trader:
             time.sleep(interval * self.rng.uniform(0.5, 1.5))
 
 
+def pick(client: Client, args, rng: random.Random) -> dict:
+    """--symbol, else one of the profile's next open products (the day or one of
+    its blocks), drawn at random so that every block gets traded."""
+    if args.symbol:
+        return client.instrument(symbol=args.symbol, profile=args.profile)
+    rows = client.open_instruments(
+        profile=args.profile, products=set(args.products.split(","))
+    )
+    if not rows:
+        return client.instrument(symbol=None, profile=args.profile)
+    return rng.choice(rows[: args.horizon])
+
+
 def main(argv=None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--side", choices=["buy", "sell"], required=True)
@@ -95,6 +108,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-price", default="100.00", help="highest ask drawn")
     parser.add_argument("--cluster", type=int, help="sell: your cluster's id")
     parser.add_argument("--region", help="buy: the origin region")
+    parser.add_argument(
+        "--horizon", type=int, default=7, help="draw among this many open products"
+    )
     args = parser.parse_args(argv)
     client = connect(args)
     if args.side == "sell" and args.cluster is None:
@@ -117,7 +133,7 @@ def main(argv=None) -> int:
     units = 0
     while args.units == 0 or units < args.units:
         try:
-            instrument = client.instrument(symbol=args.symbol, profile=args.profile)
+            instrument = pick(client, args, trader.rng)
             done = trader.run_unit(
                 instrument, interval=args.interval, deadline=deadline
             )

@@ -20,13 +20,14 @@ from .events import (
     SequencedEvent,
 )
 from .network import Network
-from .orders import Constraints, NewOrder, RestingOrder, Side, TimeInForce
+from .orders import Attributes, Constraints, NewOrder, RestingOrder, Side, TimeInForce
 
 __all__ = [
     "Accepted",
     "AllInAsk",
     "Amended",
     "AskLevel",
+    "Attributes",
     "BidLevel",
     "Book",
     "CancelReason",

@@ -12,7 +12,8 @@ to the engine, decided here once:
 * Invalid input (`Rejected("invalid")`): quantity or price <= 0; market with GTC,
   GTD or post-only; post-only with IOC or FOK (it could never trade nor rest); GTD
   without `expires_at` or with `expires_at <= now`; `expires_at` on another TIF; a
-  sell without stack or with constraints; a buy without constraints or with a stack.
+  sell without stack or with constraints; a buy without constraints or with a stack
+  or attributes; an amend's new attributes on a buy.
 * Duplicate ids are checked against resting orders only: that is what a restored
   book knows, and the service's ids are primary keys anyway.
 * Amend of an order whose price and remaining are both unchanged keeps priority.
@@ -38,7 +39,16 @@ from .events import (
 )
 from .matching import Matcher
 from .network import Network
-from .orders import Instant, NewOrder, Region, RestingOrder, Side, Stack, TimeInForce
+from .orders import (
+    Attributes,
+    Instant,
+    NewOrder,
+    Region,
+    RestingOrder,
+    Side,
+    Stack,
+    TimeInForce,
+)
 from .state import _Order, due
 
 BUY = Side.BUY
@@ -59,7 +69,21 @@ class Book(Matcher):
     def place(self, order: NewOrder, now: Instant) -> list[Event]:
         # The hot path. NewOrder is a tuple: unpacking it once is cheaper than
         # reading its fields, and the common GTC and IOC cases are validated inline.
-        oid, _, side, price, qty, tif, region, stack, cons, post_only, mkt, exp = order
+        (
+            oid,
+            _,
+            side,
+            price,
+            qty,
+            tif,
+            region,
+            stack,
+            cons,
+            post_only,
+            mkt,
+            exp,
+            attrs,
+        ) = order
         buy = side is BUY
         if not (
             exp is None
@@ -67,7 +91,7 @@ class Book(Matcher):
             and qty > 0
             and price > 0
             and (
-                (cons is not None and stack is None)
+                (cons is not None and stack is None and attrs is None)
                 if buy
                 else (side is SELL and stack is not None and cons is None)
             )
@@ -92,7 +116,9 @@ class Book(Matcher):
             self.sequence = seq = self.sequence + 1
             events = [Accepted(seq, oid, order)]
         bucket = (
-            self._buys.get((region, cons)) if buy else self._sells.get((region, stack))
+            self._buys.get((region, cons))
+            if buy
+            else self._sells.get((region, stack, attrs))
         )
         if bucket is None:
             bucket = self._new_bucket(order)
@@ -150,12 +176,15 @@ class Book(Matcher):
         *,
         price: int | None = None,
         remaining: int | None = None,
+        attributes: Attributes | None = None,
     ) -> list[Event]:
         """Change a resting order's price and/or remaining (resting) quantity.
 
         A new price or a larger remaining loses priority: the order takes the
         `Amended` seq as priority, is checked again for post-only, and trades as
-        a taker if it now crosses (fills follow the `Amended` event).
+        a taker if it now crosses (fills follow the `Amended` event). A sell that
+        loses priority takes `attributes` if given (its provider's score as of
+        now: it moves bucket only when it loses its place anyway).
         """
         if (
             (price is None and remaining is None)
@@ -166,6 +195,8 @@ class Book(Matcher):
         order = self._live.get(order_id)
         if order is None:
             return [Rejected(order_id, NOT_OPEN)]
+        if attributes is not None and order.spec.side is BUY:
+            return [Rejected(order_id, INVALID)]
         events: list[Event] = []
         if due(order, now):
             self._sweep(now, events)
@@ -174,6 +205,9 @@ class Book(Matcher):
         new_rem = order.remaining if remaining is None else remaining
         spec = order.spec
         keeps = new_price == order.price and new_rem <= order.remaining
+        moved = not keeps and attributes not in (None, spec.attributes)
+        if moved:
+            spec = spec._replace(attributes=attributes)
         if (
             not keeps
             and spec.post_only
@@ -187,7 +221,11 @@ class Book(Matcher):
             order.level.qty += new_rem - order.remaining
             order.remaining = new_rem
             return events
-        events.append(Amended(seq, order_id, new_price, new_rem, seq))
+        events.append(
+            Amended(
+                seq, order_id, new_price, new_rem, seq, attributes if moved else None
+            )
+        )
         self._remove(order)
         bucket = self._bucket_for(spec)
         if not spec.post_only:
@@ -281,7 +319,10 @@ class Book(Matcher):
             self._set_remaining(order, event.remaining)
         else:
             self._remove(order)
-            self._rest(order.spec, event.price, event.remaining, event.seq)
+            spec = order.spec
+            if event.attributes is not None:
+                spec = spec._replace(attributes=event.attributes)
+            self._rest(spec, event.price, event.remaining, event.seq)
 
     def _set_remaining(self, order: _Order, remaining: int) -> None:
         if remaining:
@@ -351,6 +392,7 @@ def _snapshot(order: _Order) -> RestingOrder:
         constraints=spec.constraints,
         post_only=spec.post_only,
         expires_at=spec.expires_at,
+        attributes=spec.attributes,
     )
 
 
@@ -372,5 +414,9 @@ def _invalid(order: NewOrder, now: Instant) -> bool:
         return True
     side = order.side
     if side is BUY:
-        return order.constraints is None or order.stack is not None
+        return (
+            order.constraints is None
+            or order.stack is not None
+            or order.attributes is not None
+        )
     return side is not SELL or order.stack is None or order.constraints is not None

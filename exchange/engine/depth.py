@@ -52,13 +52,16 @@ def best_bid(buckets: Iterable[_Bucket]) -> int | None:
 
 
 def asks(buckets: Iterable[_Bucket]) -> list[AskLevel]:
-    rows = [
-        AskLevel(level.price, b.region, b.stack, level.qty)
-        for b in buckets
-        if b.heap
-        for level in b.levels.values()
-        if level.qty
-    ]
+    # Sells of one region and stack differ by attributes too: merged here.
+    totals: dict[tuple[int, Region, Stack], int] = {}
+    for b in buckets:
+        if not b.heap:
+            continue
+        for level in b.levels.values():
+            if level.qty:
+                key = (level.price, b.region, b.stack)
+                totals[key] = totals.get(key, 0) + level.qty
+    rows = [AskLevel(p, region, stack, q) for (p, region, stack), q in totals.items()]
     rows.sort(key=lambda r: (r.price, repr(r.region), repr(r.stack)))
     return rows
 
@@ -96,7 +99,7 @@ def locational_price(
 def asks_for(
     buckets: Iterable[_Bucket], network: Network, region: Region, stack: Stack | None
 ) -> list[AllInAsk]:
-    rows: list[AllInAsk] = []
+    totals: dict[tuple[int, int, Region, Stack], int] = {}
     for b in buckets:
         if not b.heap or (stack is not None and b.stack != stack):
             continue
@@ -105,10 +108,11 @@ def asks_for(
             continue
         for level in b.levels.values():
             if level.qty:
-                rows.append(
-                    AllInAsk(
-                        level.price + s, level.price, s, b.region, b.stack, level.qty
-                    )
-                )
+                key = (level.price, s, b.region, b.stack)
+                totals[key] = totals.get(key, 0) + level.qty
+    rows = [
+        AllInAsk(price + s, price, s, site, stk, qty)
+        for (price, s, site, stk), qty in totals.items()
+    ]
     rows.sort(key=lambda r: (r.all_in_price, r.price, repr(r.region), repr(r.stack)))
     return rows

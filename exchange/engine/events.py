@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .orders import NewOrder
+from .orders import Attributes, NewOrder
 
 
 class RejectCode(StrEnum):
@@ -78,13 +78,15 @@ class Expired:
 
 @dataclass(slots=True)
 class Amended:
-    """`priority_seq` is the old priority when kept, else this event's `seq`."""
+    """`priority_seq` is the old priority when kept, else this event's `seq`;
+    `attributes`, a sell's new attributes when it lost priority with new ones."""
 
     seq: int
     order_id: int
     price: int
     remaining: int
     priority_seq: int
+    attributes: Attributes | None = None
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ class Matcher(BookState):
             bucket = self._buys.get((spec.region, spec.constraints))
             others = self._sells.values()
         else:
-            bucket = self._sells.get((spec.region, spec.stack))
+            bucket = self._sells.get((spec.region, spec.stack, spec.attributes))
             others = self._buys.values()
         if bucket is not None:
             return bucket.routes
@@ -36,9 +36,21 @@ class Matcher(BookState):
         routes = []
         for other in others:
             if spec.side is BUY:
-                s = route(other.region, other.stack, spec.region, spec.constraints)
+                s = route(
+                    other.region,
+                    other.stack,
+                    other.attributes,
+                    spec.region,
+                    spec.constraints,
+                )
             else:
-                s = route(spec.region, spec.stack, other.region, other.constraints)
+                s = route(
+                    spec.region,
+                    spec.stack,
+                    spec.attributes,
+                    other.region,
+                    other.constraints,
+                )
             if s is not None:
                 routes.append((other, s))
         return routes

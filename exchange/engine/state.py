@@ -1,6 +1,7 @@
 """The book's data structures and the primitives that keep their invariants.
 
-Layout: a side holds buckets (sells by (region, stack), buys by (origin, constraints));
+Layout: a side holds buckets (sells by (region, stack, attributes), buys by (origin,
+constraints));
 a bucket holds price levels in a dict keyed by a sort key (the price for sells, minus
 the price for buys) and a heap of those keys; a level holds its orders in a deque in
 priority order. Removing an order only marks it (remaining = 0) and fixes the level's
@@ -31,7 +32,7 @@ from operator import itemgetter
 
 from .events import Cancelled, Event, Expired
 from .network import Network
-from .orders import Constraints, Instant, NewOrder, Region, Side, Stack
+from .orders import Attributes, Constraints, Instant, NewOrder, Region, Side, Stack
 
 BUY = Side.BUY
 
@@ -80,11 +81,13 @@ class _Ladder:
 
 
 class _Bucket:
-    """Orders of one (region, stack) or (origin, constraints), and `routes`: the
+    """Orders of one (region, stack, attributes) or (origin, constraints), and
+    `routes`: the
     opposite buckets it may trade with and the surcharge to each, kept current as
     buckets come and go, so matching never evaluates compatibility."""
 
     __slots__ = (
+        "attributes",
         "constraints",
         "heap",
         "ladder",
@@ -103,12 +106,14 @@ class _Bucket:
         stack: Stack | None,
         constraints: Constraints | None,
         ladder: _Ladder,
+        attributes: Attributes | None = None,
     ) -> None:
         self.side = side
         self.ladder = ladder
         self.region = region
         self.stack = stack
         self.constraints = constraints
+        self.attributes = attributes
         self.levels: dict[int, _Level] = {}
         self.heap: list[int] = []
         self.routes: list[tuple[_Bucket, int]] = []
@@ -119,7 +124,7 @@ class _Bucket:
 
 type Route = tuple[_Bucket, int]
 _surcharge = itemgetter(1)
-type SellKey = tuple[Region, Stack | None]
+type SellKey = tuple[Region, Stack | None, Attributes | None]
 type BuyKey = tuple[Region, Constraints | None]
 
 
@@ -144,24 +149,37 @@ class BookState:
         if spec.side is BUY:
             bucket = self._buys.get((spec.region, spec.constraints))
         else:
-            bucket = self._sells.get((spec.region, spec.stack))
+            bucket = self._sells.get((spec.region, spec.stack, spec.attributes))
         return bucket if bucket is not None else self._new_bucket(spec)
 
     def _new_bucket(self, spec: NewOrder) -> _Bucket:
         route = self.network.route
         buy = spec.side is BUY
         ladder = self._bid_ladder if buy else self._ask_ladder
-        bucket = _Bucket(spec.side, spec.region, spec.stack, spec.constraints, ladder)
+        bucket = _Bucket(
+            spec.side,
+            spec.region,
+            spec.stack,
+            spec.constraints,
+            ladder,
+            spec.attributes,
+        )
         if buy:
             _gc_buckets(self._buys)
             self._buys[(spec.region, spec.constraints)] = bucket
             pairs = [(other, bucket) for other in self._sells.values()]
         else:
             _gc_buckets(self._sells)
-            self._sells[(spec.region, spec.stack)] = bucket
+            self._sells[(spec.region, spec.stack, spec.attributes)] = bucket
             pairs = [(bucket, other) for other in self._buys.values()]
         for sells, buys in pairs:
-            s = route(sells.region, sells.stack, buys.region, buys.constraints)
+            s = route(
+                sells.region,
+                sells.stack,
+                sells.attributes,
+                buys.region,
+                buys.constraints,
+            )
             if s is not None:
                 insort(sells.routes, (buys, s), key=_surcharge)
                 insort(buys.routes, (sells, s), key=_surcharge)
@@ -272,8 +290,9 @@ def due(order: _Order, now: Instant) -> bool:
 def _gc_buckets(buckets: dict[SellKey, _Bucket] | dict[BuyKey, _Bucket]) -> None:
     """Drop a side's empty buckets once they are most of it.
 
-    Buy signatures are user-chosen, so empty buckets could pile up and lengthen
-    every route list an incoming sell walks.
+    Buy signatures are user-chosen, and sell signatures carry each provider's
+    reliability, so empty buckets could pile up and lengthen every route list an
+    incoming order walks.
     """
     if len(buckets) < _BUCKET_GC_THRESHOLD:
         return

@@ -1,11 +1,17 @@
 """The daily index of a workload profile, in the spirit of Silicon Data's H100 rental
 index: one price per Shanghai day, the volume-weighted average site price of the day's
-trades across all the profile's instruments, after trimming trades priced more than 3
-median absolute deviations from the day's median (when the MAD is 0, most trades agree
-and there is no scale to judge the rest by, so none is trimmed).
+trades across the profile's listed products (days and blocks; operators' specials,
+which are tests and drills, never count), after trimming outliers.
+
+Outliers: a trade is trimmed when its price lies further from the day's median than
+the larger of 3 median absolute deviations (MAD) and 5% of the median. The floor
+keeps the rule stable when most trades share one price: a MAD of zero no longer
+means "trim nothing", and a MAD that turns slightly positive no longer suddenly
+trims every trade a few cents away.
 
 A beat task publishes each finished day (an idempotent upsert); the current day, and
 any finished day not published yet, are computed on read and marked provisional.
+Beside it, `chain_series` is a chain-linked index with a fixed mix (see there).
 """
 
 import statistics
@@ -18,35 +24,48 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchange.marketdata.bars import SHANGHAI, VWAP_PLACES
-from exchange.models import IndexValue, Trade
+from exchange.models import IndexValue, Instrument, Trade
 from market.models import WorkloadProfile
 
 MAD_LIMIT = 3
+FLOOR_PCT = 5  # the trimming band is never narrower than this share of the median
+STALE_DAYS = 3
+CHAIN_DAYS = 90
+CHAIN_BASE = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
 class IndexDay:
     date: date
     index: Decimal
-    volume: Decimal
-    trades: int
+    volume: Decimal  # of the trades kept
+    trades: int  # all the day's trades
     trimmed: int
     provisional: bool
 
+    @property
+    def kept(self) -> int:
+        """The trades the index is made of (`volume` is theirs)."""
+        return self.trades - self.trimmed
 
-def trimmed(prices_qty: list[tuple[Decimal, Decimal]]) -> list[tuple]:
-    """The (price, quantity) pairs within 3 MAD of the median price."""
-    median = statistics.median(p for p, _q in prices_qty)
-    mad = statistics.median(abs(p - median) for p, _q in prices_qty)
-    if mad == 0:
-        return prices_qty
-    return [(p, q) for p, q in prices_qty if abs(p - median) <= MAD_LIMIT * mad]
+
+def band_half_width(prices: list[Decimal]) -> tuple[Decimal, Decimal]:
+    """(median, half-width of the band kept around it)."""
+    median = statistics.median(prices)
+    mad = statistics.median(abs(p - median) for p in prices)
+    return median, max(MAD_LIMIT * mad, median * FLOOR_PCT / 100)
+
+
+def trimmed(prices_qty: list[tuple]) -> list[tuple]:
+    """The (price, quantity, ...) rows within the band around the day's median."""
+    median, half = band_half_width([row[0] for row in prices_qty])
+    return [row for row in prices_qty if abs(row[0] - median) <= half]
 
 
 def index_of(day: date, prices_qty: list, *, provisional: bool) -> IndexDay:
     kept = trimmed(prices_qty)
-    volume = sum((q for _p, q in kept), Decimal("0.0"))
-    value = sum((p * q for p, q in kept), Decimal(0))
+    volume = sum((row[1] for row in kept), Decimal("0.0"))
+    value = sum((row[0] * row[1] for row in kept), Decimal(0))
     return IndexDay(
         date=day,
         index=(value / volume).quantize(VWAP_PLACES),
@@ -64,14 +83,21 @@ def _midnight(day: date) -> datetime:
 def _trades_by_day(profile: WorkloadProfile, first: date, last: date) -> dict:
     """(price, quantity) of the profile's trades per Shanghai day in [first, last]."""
     by_day: dict[date, list] = defaultdict(list)
-    rows = Trade.objects.filter(
-        instrument__profile=profile,
-        executed_at__gte=_midnight(first),
-        executed_at__lt=_midnight(last + timedelta(days=1)),
-    ).values_list("executed_at", "price", "quantity")
+    rows = _listed_trades(profile, first, last).values_list(
+        "executed_at", "price", "quantity"
+    )
     for executed_at, price, quantity in rows.iterator():
         by_day[executed_at.astimezone(SHANGHAI).date()].append((price, quantity))
     return by_day
+
+
+def _listed_trades(profile: WorkloadProfile, first: date, last: date):
+    return Trade.objects.filter(
+        instrument__profile=profile,
+        instrument__product__in=Instrument.LISTED_PRODUCTS,
+        executed_at__gte=_midnight(first),
+        executed_at__lt=_midnight(last + timedelta(days=1)),
+    )
 
 
 def index_publish(*, day: date) -> list[IndexValue]:
@@ -129,3 +155,83 @@ def index_series(
         for day in sorted(fresh, reverse=True)
     ]
     return provisional + out
+
+
+# --- the chain-linked index --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChainDay:
+    date: date
+    value: Decimal  # CHAIN_BASE on the first day of the series
+    cells: int  # (chip, product) cells that traded that day
+    carried: int  # cells priced at their last trade in the link (staleness rule)
+
+
+def chain_link(
+    weights: dict, base: dict, today: dict, last_seen: dict, day: date
+) -> tuple[Decimal | None, int]:
+    """The link from the previous traded day to `day`: its cells' quantities
+    (`weights`) and prices (`base`) held fixed, each priced today at today's VWAP,
+    else at its last price if that is at most STALE_DAYS old, else left out.
+    (ratio or None when no cell is priced, cells carried)."""
+    num = den = Decimal(0)
+    carried = 0
+    for cell, quantity in weights.items():
+        if cell in today:
+            price = today[cell][0]
+        elif (day - last_seen[cell][1]).days <= STALE_DAYS:
+            price, carried = last_seen[cell][0], carried + 1
+        else:
+            continue
+        num += quantity * price
+        den += quantity * base[cell]
+    return (num / den if den else None), carried
+
+
+def chained(days: dict[date, dict]) -> list[ChainDay]:
+    """The chain over days of {cell: (VWAP, volume)}, oldest first."""
+    out: list[ChainDay] = []
+    level = CHAIN_BASE
+    weights: dict = {}
+    base: dict = {}
+    last_seen: dict = {}
+    for day in sorted(days):
+        today = days[day]
+        ratio, carried = chain_link(weights, base, today, last_seen, day)
+        if ratio is not None:
+            level *= ratio
+        out.append(ChainDay(day, level.quantize(VWAP_PLACES), len(today), carried))
+        weights = {cell: volume for cell, (_p, volume) in today.items()}
+        base = {cell: price for cell, (price, _v) in today.items()}
+        last_seen.update({cell: (price, day) for cell, (price, _v) in today.items()})
+    return out
+
+
+def chain_series(
+    *, profile: WorkloadProfile, days: int = CHAIN_DAYS, now: datetime | None = None
+) -> list[ChainDay]:
+    """The chain-linked index over the last `days` Shanghai days, oldest first:
+    each day's trades trimmed as for the daily index, then a VWAP per cell (the
+    seller's chip and the product: the day, or one block of hours)."""
+    today = timezone.localtime(now or timezone.now(), SHANGHAI).date()
+    rows = _listed_trades(profile, today - timedelta(days=days - 1), today)
+    by_day: dict[date, list] = defaultdict(list)
+    for executed_at, price, quantity, chip, block in rows.values_list(
+        "executed_at",
+        "price",
+        "quantity",
+        "sell_order__cluster__chip_id",
+        "instrument__block",
+    ).iterator():
+        by_day[executed_at.astimezone(SHANGHAI).date()].append(
+            (price, quantity, (chip, block or "day"))
+        )
+    cells: dict[date, dict] = {}
+    for day, rows_of_day in by_day.items():
+        sums: dict = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        for price, quantity, cell in trimmed(rows_of_day):
+            sums[cell][0] += price * quantity
+            sums[cell][1] += quantity
+        cells[day] = {c: (v / q, q) for c, (v, q) in sums.items()}
+    return chained(cells)

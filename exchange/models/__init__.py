@@ -1,6 +1,7 @@
 """The exchange's models: the books' (instruments, orders, trades, the event log) and
 the market data derived from them (candles, the index, carbon footprints)."""
 
+from exchange.models.listing import ListingPlan
 from exchange.models.marketdata import Candle, CandleWatermark, IndexValue, TradeCarbon
 from exchange.models.trading import (
     ClusterCommitment,
@@ -16,6 +17,7 @@ __all__ = [
     "ClusterCommitment",
     "IndexValue",
     "Instrument",
+    "ListingPlan",
     "Order",
     "OrderEvent",
     "Trade",

@@ -35,9 +35,27 @@ class Instrument(models.Model):
         CLOSED = "closed", _("closed")
         SETTLED = "settled", _("settled")
 
+    class Product(models.TextChoices):
+        """What the listing plan lists (a Shanghai day, or a block of hours within
+        one), or an operator's special window (tests, drills), which indices,
+        the forward curve and the monitoring averages leave out."""
+
+        DAY = "day", _("day")
+        BLOCK = "block", _("block")
+        SPECIAL = "special", _("special")
+
+    LISTED_PRODUCTS = (Product.DAY, Product.BLOCK)
+
     symbol = models.CharField(_("symbol"), max_length=64, unique=True)
     profile = models.ForeignKey(
         WorkloadProfile, on_delete=models.PROTECT, related_name="instruments"
+    )
+    product = models.CharField(
+        _("product"), max_length=8, choices=Product.choices, default=Product.SPECIAL
+    )
+    # A block's hours on the Shanghai clock, "00-04"; None for days and specials.
+    block = models.CharField(  # noqa: DJ001  (null, not "": the API's null)
+        _("block"), max_length=5, null=True, blank=True
     )
     delivery_start = models.DateTimeField(_("delivery start"))
     delivery_end = models.DateTimeField(_("delivery end"))
@@ -64,6 +82,11 @@ class Instrument(models.Model):
         _("reference price"), null=True, blank=True, **PRICE
     )
     last_price = models.DecimalField(_("last price"), null=True, blank=True, **PRICE)
+    # The volume-weighted site price of its trades (half-up to the tick), fixed at
+    # gate closure; None without trades.
+    settlement_price = models.DecimalField(
+        _("settlement price"), null=True, blank=True, **PRICE
+    )
     best_bid = models.DecimalField(
         _("best bid (all-in)"), null=True, blank=True, **PRICE
     )
@@ -115,8 +138,16 @@ class Instrument(models.Model):
                 condition=Q(bond_rate__gte=0, bond_rate__lte=1),
                 name="instrument_bond_rate_fraction",
             ),
+            models.CheckConstraint(
+                condition=Q(product="block", block__isnull=False)
+                | (~Q(product="block") & Q(block__isnull=True)),
+                name="instrument_block_named_only_for_blocks",
+            ),
         ]
-        indexes = [models.Index(fields=["state", "gate_closure_at"])]
+        indexes = [
+            models.Index(fields=["state", "gate_closure_at"]),
+            models.Index(fields=["profile", "product", "delivery_start"]),
+        ]
 
     def __str__(self) -> str:
         return self.symbol
@@ -195,6 +226,14 @@ class Order(models.Model):
         SoftwareStack, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     constraints = models.JSONField(_("constraints"), default=dict, blank=True)
+    # A sell's attributes as its cluster's verification and its provider's score
+    # stood when it got its place (placement, or an amend that lost priority): what
+    # it trades with, so a resting sell never changes bucket. Null on buys.
+    confidential = models.BooleanField(_("confidential computing"), null=True)
+    certifications = models.CharField(_("certifications"), max_length=200, blank=True)
+    reliability = models.DecimalField(
+        _("provider reliability"), max_digits=3, decimal_places=2, null=True
+    )
     # Chips this sell commits over its window: (filled + remaining) / (factor x hours).
     committed_chips = models.DecimalField(
         max_digits=24, decimal_places=9, default=Decimal(0)
@@ -254,6 +293,12 @@ class Order(models.Model):
         if not self.filled_quantity:
             return None
         return (self.filled_value / self.filled_quantity).quantize(Decimal("0.0001"))
+
+    @property
+    def sell_attributes(self) -> "Order | None":
+        """A placed sell itself, as what carries its attributes; None for a buy."""
+        placed = self.side == self.Side.SELL and self.confidential is not None
+        return self if placed else None
 
 
 class ClusterCommitment(models.Model):

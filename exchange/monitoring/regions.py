@@ -3,8 +3,10 @@ listed, what sold, what was delivered, utilization, the average price and the ca
 and the flows between the regions where buyers are and the regions where the compute
 ran (who buys where: the east-west table).
 
-Over a scope of instruments: those whose delivery window ends within the last `days`
-days or later (the recent and the coming windows), of one profile or all. Definitions:
+Over a scope of instruments: the listed products (days and blocks; operators'
+specials are tests and drills, not the market) whose delivery window ends within the
+last `days` days or later (the recent and the coming windows), of one profile or
+all. Definitions:
 
 - listed: SCU-h of sell orders still offered or sold (`filled + remaining`; what a
   cancelled or expired order no longer offers is not counted);
@@ -126,7 +128,9 @@ class NationalView:
 
 def scope_instruments(*, days: int, profile: str | None) -> QuerySet[Instrument]:
     since = timezone.now() - timedelta(days=days)
-    instruments = Instrument.objects.filter(delivery_end__gte=since)
+    instruments = Instrument.objects.filter(
+        delivery_end__gte=since, product__in=Instrument.LISTED_PRODUCTS
+    )
     if profile:
         instruments = instruments.filter(profile__code=profile)
     return instruments

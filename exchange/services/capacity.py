@@ -30,6 +30,7 @@ from market.persistence import clusters_count_read
 from market.selectors import cluster_chip_id, table_factor
 
 CHIP_PLACES = Decimal("0.000000001")
+LOT = Decimal("0.1")
 
 
 def committed_chips(quantity: Decimal, factor: Decimal, hours: Decimal) -> Decimal:
@@ -175,3 +176,16 @@ class Moves:
                 deltas[order.cluster_id] = deltas.get(order.cluster_id, 0) + moved
         if deltas:
             commitments_move_later(self.instrument.pk, deltas)
+
+
+def windows_committed(cluster: Cluster, windows: list[dict]) -> None:
+    """Add to each of a cluster's capacity rows (`selectors.cluster_capacities`)
+    what its sells commit of it, in SCU-h (the most chips committed at any instant
+    of the window, rounded up to the lot), and what is free. A read: no lock."""
+    for row in windows:
+        chips = peak_commitment(
+            cluster=cluster, start=row["delivery_start"], end=row["delivery_end"]
+        )
+        committed = chips * row["factor"] * row["hours"]
+        row["committed"] = committed.quantize(LOT, rounding="ROUND_CEILING")
+        row["free"] = max(row["scu_h"] - row["committed"], Decimal("0.0"))

@@ -154,6 +154,10 @@ class Command:
         order.remaining_quantity = codec.decimal_steps(event.remaining, inst.lot_size)
         order.quantity = order.filled_quantity + order.remaining_quantity
         order.sequence = event.priority_seq
+        if event.attributes is not None:  # a sell took its place anew
+            order.confidential = event.attributes.confidential
+            order.certifications = ",".join(sorted(event.attributes.certifications))
+            order.reliability = event.attributes.reliability
         self._log(event, order.pk)
         self._hold_now(order, event.seq)
         self._touch(order.pk, event.seq)
@@ -351,6 +355,9 @@ ORDER_COLUMNS = (
     "sequence",
     "committed_chips",
     "placed_through",
+    "confidential",
+    "certifications",
+    "reliability",
     "updated_at",
 )
 INSTRUMENT_COLUMNS = (

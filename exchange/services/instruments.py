@@ -6,8 +6,7 @@ the rest run inside the caller's transaction under the instrument's lock.
 """
 
 from datetime import datetime, time, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,17 +16,26 @@ from exchange import codec
 from exchange.entry import run_durable
 from exchange.exceptions import InstrumentNotOpen, InvalidOrder
 from exchange.locks import instrument_for_update
+from exchange.marketdata.candles import trade_figures
 from exchange.models import Instrument, Order
 from exchange.services.command import command_run
+from exchange.services.listing import (
+    DAY,
+    SHANGHAI,
+    Listing,
+    block_symbol,
+    day_starts,
+    instrument_symbol,
+    listings_for,
+    opening_price,
+    product_check,
+)
 from market import selectors as market_selectors
 from market.models import WorkloadProfile
 from settlement import interface as settlement
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+__all__ = ["instrument_symbol"]  # where the listing code found it before
 DEFAULT_BAND_PCT = Decimal(20)
-
-
-DAY = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=31)
 # A day's report deadline and confirmation grace (the model's defaults). A shorter
 # window gets the same share of its length, never less than the floors, so a drill's
@@ -45,20 +53,6 @@ def deadlines_for(window: timedelta) -> tuple[timedelta, timedelta]:
     report = timedelta(seconds=round(DAY_REPORT_DEADLINE.total_seconds() * share))
     grace = timedelta(seconds=round(DAY_CONFIRM_GRACE.total_seconds() * share))
     return max(report, REPORT_DEADLINE_FLOOR), max(grace, CONFIRM_GRACE_FLOOR)
-
-
-def instrument_symbol(
-    profile: WorkloadProfile, start: datetime, window: timedelta
-) -> str:
-    """`TRAIN-20261201` for a Shanghai day; any other window is
-    `TRAIN-20261201-M1030-10`: its start's Shanghai date and time (HHMM, or HHMMSS
-    off the minute) and its length in minutes, so each window has its own."""
-    local = start.astimezone(SHANGHAI)
-    day = f"{profile.code.upper()}-{local:%Y%m%d}"
-    if window == DAY and local.time() == time(0):
-        return day
-    clock = f"{local:%H%M%S}" if local.second or local.microsecond else f"{local:%H%M}"
-    return f"{day}-M{clock}-{window // timedelta(minutes=1)}"
 
 
 def _window(hours: int | None, minutes: int | None) -> timedelta:
@@ -84,16 +78,23 @@ def instrument_create(
     opening_price: Decimal | None = None,
     price_band_pct: Decimal | None = DEFAULT_BAND_PCT,
     automatic: bool = False,
+    product: str = Instrument.Product.SPECIAL,
+    block: str | None = None,
 ) -> Instrument:
     """List an instrument bound to the tables in effect now, its window given in
-    `hours` or `minutes` (its deadlines scale with it: `deadlines_for`). Runs in the
-    caller's transaction; a taken symbol raises InvalidOrder."""
+    `hours` or `minutes` (its deadlines scale with it: `deadlines_for`): an
+    operator's special by default, or a product of the listing plan (a day, or a
+    `block` such as "00-04", whose window must fit it). Runs in the caller's
+    transaction; a taken symbol raises InvalidOrder."""
     window = _window(hours, minutes)
     if delivery_start <= timezone.now():
         raise InvalidOrder(
             "The delivery window must start in the future.",
             fields={"delivery_start": ["in the past"]},
         )
+    product_check(product=product, block=block, start=delivery_start, window=window)
+    if symbol is None and product == Instrument.Product.BLOCK:
+        symbol = block_symbol(profile, delivery_start, block or "")
     symbol = symbol or instrument_symbol(profile, delivery_start, window)
     report_deadline, confirm_grace = deadlines_for(window)
     instrument = Instrument(
@@ -110,6 +111,8 @@ def instrument_create(
         conversion_table=market_selectors.conversion_table_current(),
         surcharge_table=market_selectors.surcharge_table_current(profile=profile),
         listed_automatically=automatic,
+        product=product,
+        block=block,
     )
     instrument.full_clean(validate_unique=False)  # a taken symbol: IntegrityError
     try:
@@ -124,31 +127,42 @@ def instrument_create(
 
 def instruments_list(*, days: int, now: datetime | None = None) -> list[Instrument]:
     """Entry point: list what the schedule lists next (idempotent): each profile's
-    day for the coming `days`, or, with EXCHANGE_LISTING_WINDOW_MINUTES set, its next
-    EXCHANGE_LISTING_WINDOWS_AHEAD windows of that many minutes (drills, demos, the
-    soak). An instrument opens at the previous one's last price."""
+    listing plan (its day and blocks) for the coming `days`, or, with
+    EXCHANGE_LISTING_WINDOW_MINUTES set, its next EXCHANGE_LISTING_WINDOWS_AHEAD
+    windows of that many minutes (drills, demos, the soak: specials). A product
+    opens at the previous one's last price (`listing.opening_price`)."""
     now = now or timezone.now()
-    if minutes := settings.EXCHANGE_LISTING_WINDOW_MINUTES:
-        window = timedelta(minutes=minutes)
-        starts = window_starts(now, window, settings.EXCHANGE_LISTING_WINDOWS_AHEAD)
-    else:
-        window, today = DAY, now.astimezone(SHANGHAI).date()
-        starts = [
-            datetime.combine(today + timedelta(days=offset), time(0), SHANGHAI)
-            for offset in range(1, days + 1)
-        ]
     profiles = WorkloadProfile.objects.order_by("code")
     if settings.EXCHANGE_LISTING_PROFILES:
         profiles = profiles.filter(code__in=settings.EXCHANGE_LISTING_PROFILES)
-    created = []
+    wanted: list[Listing] = []
     for profile in profiles:
-        for start in starts:
-            symbol = instrument_symbol(profile, start, window)
-            if Instrument.objects.filter(symbol=symbol).exists():
-                continue
-            created.append(
-                run_durable(_list_one, profile=profile, start=start, window=window)
-            )
+        if minutes := settings.EXCHANGE_LISTING_WINDOW_MINUTES:
+            window = timedelta(minutes=minutes)
+            starts = window_starts(now, window, settings.EXCHANGE_LISTING_WINDOWS_AHEAD)
+            wanted += [
+                Listing(
+                    profile,
+                    s,
+                    window,
+                    Instrument.Product.SPECIAL,
+                    None,
+                    instrument_symbol(profile, s, window),
+                )
+                for s in starts
+            ]
+        else:
+            wanted += listings_for(profile, day_starts(now, days))
+    taken = set(
+        Instrument.objects.filter(symbol__in=[w.symbol for w in wanted]).values_list(
+            "symbol", flat=True
+        )
+    )
+    created = [
+        run_durable(_list_one, listing=listing)
+        for listing in wanted
+        if listing.symbol not in taken
+    ]
     return [i for i in created if i is not None]
 
 
@@ -160,26 +174,17 @@ def window_starts(now: datetime, window: timedelta, count: int) -> list[datetime
     return [first + window * n for n in range(count)]
 
 
-def _list_one(
-    *, profile: WorkloadProfile, start: datetime, window: timedelta
-) -> Instrument | None:
-    previous = (
-        Instrument.objects.filter(
-            profile=profile, delivery_start__lt=start, last_price__isnull=False
-        )
-        .order_by("-delivery_start")
-        .first()
-    )
-    opening = previous.last_price if previous else None
-    if opening is None and profile.code in settings.EXCHANGE_OPENING_PRICES:
-        opening = Decimal(settings.EXCHANGE_OPENING_PRICES[profile.code])
+def _list_one(*, listing: Listing) -> Instrument | None:
     try:
         return instrument_create(
-            profile=profile,
-            delivery_start=start,
-            minutes=window // timedelta(minutes=1),
+            profile=listing.profile,
+            delivery_start=listing.start,
+            minutes=listing.window // timedelta(minutes=1),
+            symbol=listing.symbol,
             automatic=True,
-            opening_price=opening,
+            opening_price=opening_price(listing),
+            product=listing.product,
+            block=listing.block,
         )
     except InvalidOrder:
         return None  # listed concurrently
@@ -220,9 +225,22 @@ def _close(*, instrument_id: int, now: datetime) -> str:
     if instrument.state in (Instrument.State.OPEN, Instrument.State.HALTED):
         command_run(instrument, now, lambda b: b.close(codec.instant(now), "gate"))
         Instrument.objects.filter(pk=instrument.pk).update(
-            state=Instrument.State.CLOSED, closed_at=now
+            state=Instrument.State.CLOSED,
+            closed_at=now,
+            settlement_price=settlement_price(instrument),
         )
     return instrument.symbol
+
+
+def settlement_price(instrument: Instrument) -> Decimal | None:
+    """The volume-weighted site price of the instrument's trades, half-up to its
+    tick; None without trades. At the gate no trade can follow, so it is final."""
+    figures = trade_figures([instrument])[instrument.pk]
+    if not figures.volume:
+        return None
+    vwap = figures.notional / figures.volume
+    tick = instrument.tick_size
+    return (vwap / tick).quantize(Decimal(1), ROUND_HALF_UP) * tick
 
 
 def instrument_halt_set(*, instrument_id: int, halted: bool) -> Instrument:

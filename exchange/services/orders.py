@@ -1,6 +1,8 @@
 """Cancel, cancel-all and amend: each takes the instrument's lock, asks the engine,
 and persists its events through a `Command`. An amend that loses priority meets the
-rules placement applies (`rules`, `capacity`, settlement's `Funds`) again."""
+rules placement applies (`rules`, `capacity`, settlement's `Funds`) again, and a
+sell then takes its cluster's verified attributes and its provider's score as they
+are now (`sellers`)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +17,7 @@ from exchange.exceptions import InvalidOrder, NotFound, OrderNotOpen
 from exchange.locks import instrument_for_update
 from exchange.models import Instrument, Order, Trade
 from exchange.monitoring.observe import trades_committed
-from exchange.services import capacity, rules
+from exchange.services import capacity, rules, sellers
 from exchange.services.command import command_run
 from market.models import Participant
 from settlement import interface as settlement
@@ -151,11 +153,16 @@ def _amend(*, participant, order_id, price, quantity, now) -> Amended:
     _check_amend(order, amended, instrument)
     ticks = codec.steps(amended.price, instrument.tick_size, "price")
     lots = codec.steps(amended.remaining_quantity, instrument.lot_size, "quantity")
+    attributes = _new_place_attributes(order, amended)
     command = command_run(
         instrument,
         now,
         lambda book: book.amend(
-            order.pk, codec.instant(now), price=ticks, remaining=lots
+            order.pk,
+            codec.instant(now),
+            price=ticks,
+            remaining=lots,
+            attributes=attributes,
         ),
         caused_by_id=participant.user_id,
         orders={order.pk: order},
@@ -163,6 +170,19 @@ def _amend(*, participant, order_id, price, quantity, now) -> Amended:
     if order.status == Order.Status.EXPIRED:
         raise OrderNotOpen(f"Order {order_id} had expired.")
     return Amended(order, command.trades)
+
+
+def _new_place_attributes(order: Order, amended: Order):
+    """A sell that loses its place takes its attributes anew (None: a buy, or an
+    amend that keeps the place)."""
+    keeps = (
+        amended.price == order.price
+        and amended.remaining_quantity <= order.remaining_quantity
+    )
+    if order.side != Order.Side.SELL or keeps:
+        return None
+    sellers.Sellers.read(amended).stamp(amended)
+    return sellers.attributes(amended)
 
 
 def _amended(

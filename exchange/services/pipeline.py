@@ -3,9 +3,11 @@ the requests queued on an instrument (group commit) alike:
 
 - `read_locked`: one round trip that locks the instruments (then the sells' clusters,
   in key order), reserves the orders' keys, and reads the participants' accounts
-  (a snapshot), the clusters' commitments and what the warm books missed;
-- `check`, order by order: open, grid, band, capacity (`capacity.Tally`), funds
-  (settlement's `Funds`), each rule from its owner;
+  (a snapshot), the clusters' commitments and verified attributes, the sellers'
+  reliability scores and what the warm books missed;
+- `check`, order by order: open, grid, band, capacity (`capacity.Tally`), a sell's
+  verified cluster and attributes (`sellers.Sellers`), funds (settlement's
+  `Funds`), each rule from its owner;
 - `match`: the engine, on the warm book;
 - `persist`, per instrument: the events become rows and ledger entries (`Command`);
 - `commit`: the ledger posts, checking funds once more, and every row is written.
@@ -33,7 +35,7 @@ from exchange import books, codec, engine
 from exchange.exceptions import DuplicateClientOrderId, InvalidOrder, OrderFailed
 from exchange.models import Instrument, Order, Trade
 from exchange.persistence import instruments_lock_read
-from exchange.services import capacity, rules
+from exchange.services import capacity, rules, sellers
 from exchange.services.command import Command
 from exchange.services.requests import Entry, Placed, replay
 from market.exceptions import DomainError
@@ -53,6 +55,7 @@ class LockedReads:
     order_ids: Iterator[int]
     ledger: settlement.LedgerSnapshot
     capacity: capacity.Tally
+    sellers: sellers.Sellers
     missed: dict[str, list]
 
 
@@ -152,7 +155,8 @@ class Placement:
     def read_locked(self, new: list[Entry]) -> LockedReads:
         """Lock and read, in one round trip (statements in this order)."""
         symbols = {e.item.instrument_symbol for e in new}
-        clusters = {e.item.cluster_id for e in new if e.item.side == Order.Side.SELL}
+        sells = [e.item for e in new if e.item.side == Order.Side.SELL]
+        clusters = {o.cluster_id for o in sells}
         answers = reads_together(
             {
                 "instruments": instruments_lock_read(symbols),
@@ -161,6 +165,7 @@ class Placement:
                     {e.participant.pk for e in new}, entries=len(new)
                 ),
                 "capacity": capacity.reads(clusters, symbols),
+                "sellers": sellers.reads(clusters, {o.participant_id for o in sells}),
                 "missed": books.missed_reads(symbols),
             }
         )
@@ -169,6 +174,7 @@ class Placement:
             order_ids=iter(answers["order_ids"]),
             ledger=settlement.LedgerSnapshot.from_reads(answers["ledger"]),
             capacity=capacity.Tally.from_reads(answers["capacity"]),
+            sellers=sellers.Sellers.from_reads(answers["sellers"]),
             missed=answers["missed"],
         )
 
@@ -197,6 +203,7 @@ class Placement:
         rules.check_terms(order, instrument)
         if order.side == Order.Side.SELL:
             work.reads.capacity.check(order, instrument)
+            work.reads.sellers.stamp(order)
         need = rules.order_need(order, instrument)
         work.funds.check(
             participant_id=order.participant_id,
@@ -305,6 +312,7 @@ def _engine_order(order: Order, instrument: Instrument) -> engine.NewOrder:
         post_only=order.post_only,
         market=order.type == Order.Type.MARKET,
         expires_at=codec.instant(order.expires_at),
+        attributes=None if buy else sellers.attributes(order),
     )
 
 

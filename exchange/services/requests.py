@@ -18,8 +18,9 @@ from core import caches
 from core.db import unsaved
 from exchange.exceptions import ClientOrderIdConflict, InvalidOrder, PermissionDenied
 from exchange.models import Order, Trade
+from exchange.services.constraints import constraints_resolve
 from market.exceptions import DomainError
-from market.models import Cluster, Participant, Region, SoftwareStack
+from market.models import Cluster, Participant, Region
 
 
 @dataclass(frozen=True)
@@ -123,49 +124,6 @@ def buy_origin(req: OrderRequest, participant: Participant) -> Region:
     if region is None:
         raise _bad("region", f"Unknown region {req.region!r}.")
     return region
-
-
-def constraints_resolve(raw: dict | None) -> dict:
-    """Validate a buy's constraints and resolve `regions` x `residency_zone` into the
-    set of regions the engine checks (both must hold)."""
-    raw = dict(raw or {})
-    out: dict = {}
-    stacks = raw.get("stacks")
-    if stacks is not None:
-        known = set(
-            SoftwareStack.objects.filter(code__in=stacks).values_list("code", flat=True)
-        )
-        unknown = sorted(set(stacks) - known)
-        if not stacks or unknown:
-            raise _bad("constraints", f"Unknown or empty stacks: {unknown or '[]'}.")
-        out["stacks"] = sorted(set(stacks))
-    regions = raw.get("regions")
-    zone = raw.get("residency_zone")
-    resolved: set[str] | None = None
-    if regions is not None:
-        known = set(
-            Region.objects.filter(code__in=regions).values_list("code", flat=True)
-        )
-        unknown = sorted(set(regions) - known)
-        if not regions or unknown:
-            raise _bad("constraints", f"Unknown or empty regions: {unknown or '[]'}.")
-        out["regions"] = sorted(set(regions))
-        resolved = set(regions)
-    if zone is not None:
-        in_zone = set(
-            Region.objects.filter(residency_zone=zone).values_list("code", flat=True)
-        )
-        if not in_zone:
-            raise _bad("constraints", f"Unknown residency zone {zone!r}.")
-        out["residency_zone"] = zone
-        resolved = in_zone if resolved is None else resolved & in_zone
-    if resolved is not None:
-        out["resolved_regions"] = sorted(resolved)
-    if raw.get("max_latency_ms") is not None:
-        out["max_latency_ms"] = raw["max_latency_ms"]
-    if raw.get("min_green_share") is not None:
-        out["min_green_share"] = str(raw["min_green_share"])
-    return out
 
 
 @dataclass(frozen=True)

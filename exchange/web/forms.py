@@ -15,7 +15,14 @@ from exchange.models import Instrument, Order
 from exchange.services import bands
 from exchange.services.requests import OrderRequest
 from market.display import local_name
-from market.models import Cluster, Participant, Region, SoftwareStack
+from market.models import (
+    Certification,
+    ChipModel,
+    Cluster,
+    Participant,
+    Region,
+    SoftwareStack,
+)
 from market.web.forms import DescribedFields, region_field, text_decimal
 
 MAX_QUANTITY = Decimal("1000000000")
@@ -27,7 +34,19 @@ TIF_CHOICES = [
     ("FOK", _("FOK · fill or kill")),
 ]
 TYPE_CHOICES = [("limit", _("Limit")), ("market", _("Market"))]
-BUY_ONLY = ("region", "stacks", "max_latency_ms", "min_green_pct", "residency_zone")
+BUY_ONLY = (
+    "region",
+    "stacks",
+    "max_latency_ms",
+    "min_green_pct",
+    "residency_zone",
+    "chips",
+    "vendors",
+    "min_memory_gb",
+    "confidential",
+    "certifications",
+    "min_reliability",
+)
 SELL_ONLY = ("cluster",)
 
 
@@ -87,6 +106,42 @@ class OrderTicketForm(DescribedFields, forms.Form):
         widget=text_decimal(),
     )
     residency_zone = forms.ChoiceField(label=_("Data residency"), required=False)
+    chips = forms.MultipleChoiceField(
+        label=_("Chips"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Only these chip models; none chosen: any."),
+    )
+    vendors = forms.MultipleChoiceField(
+        label=_("Vendors"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    min_memory_gb = forms.IntegerField(
+        label=_("Min memory per chip (GB)"),
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    confidential = forms.BooleanField(
+        label=_("Confidential computing (TEE) required"),
+        required=False,
+        help_text=_("Only clusters whose TEE an operator has verified."),
+    )
+    certifications = forms.MultipleChoiceField(
+        label=_("Certifications (all required)"),
+        required=False,
+        choices=Certification.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_reliability = forms.DecimalField(
+        label=_("Min provider reliability (0 to 1)"),
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        max_digits=3,
+        decimal_places=2,
+        widget=text_decimal(),
+    )
     # Sells
     cluster = forms.TypedChoiceField(label=_("Cluster"), coerce=int)
 
@@ -126,6 +181,11 @@ class OrderTicketForm(DescribedFields, forms.Form):
         )
         self.fields["residency_zone"].choices = [("", _("Any"))] + [
             (z, z) for z in dict.fromkeys(zones)
+        ]
+        chips = list(ChipModel.objects.order_by("vendor", "model"))
+        self.fields["chips"].choices = [(c.code, chip_label(c)) for c in chips]
+        self.fields["vendors"].choices = [
+            (v, v) for v in sorted({c.vendor for c in chips})
         ]
 
     # --- checks --------------------------------------------------------------------
@@ -207,6 +267,15 @@ class OrderTicketForm(DescribedFields, forms.Form):
             )
         if data.get("residency_zone"):
             out["residency_zone"] = data["residency_zone"]
+        for name in ("chips", "vendors", "certifications"):
+            if data.get(name):
+                out[name] = list(data[name])
+        if data.get("min_memory_gb") is not None:
+            out["min_memory_gb"] = data["min_memory_gb"]
+        if data.get("confidential"):
+            out["confidential"] = True
+        if data.get("min_reliability") is not None:
+            out["min_reliability"] = data["min_reliability"]
         return out or None
 
     def order_request(self) -> OrderRequest:
@@ -226,6 +295,13 @@ class OrderTicketForm(DescribedFields, forms.Form):
             region=data["region"].code if buy else None,
             constraints=self.constraints() if buy else None,
         )
+
+
+def chip_label(chip: ChipModel) -> str:
+    """A chip as a buyer picks it: vendor, model and memory per chip."""
+    if chip.memory_gb is None:
+        return f"{chip.vendor} {chip.model}"
+    return f"{chip.vendor} {chip.model} · {chip.memory_gb.normalize()} GB"
 
 
 def band_message(side: str, limits: tuple[Decimal, Decimal]) -> str:
@@ -284,3 +360,29 @@ class MonitoringForm(forms.Form):
         default rather than failing the page."""
         data = self.cleaned_data if self.is_valid() else {}
         return data.get("days") or 30, data.get("profile") or None
+
+
+class ClusterDeclareForm(forms.Form):
+    """What a provider changes of its cluster: the chip count (never below what
+    its sells commit) and what it declares, which an operator then checks."""
+
+    count = forms.IntegerField(
+        label=_("Chip count"),
+        min_value=1,
+        max_value=1_000_000,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    confidential = forms.BooleanField(
+        label=_("Confidential computing (TEE)"),
+        required=False,
+        help_text=_(
+            "NVIDIA confidential computing, Hygon CSV, Intel TDX, Ascend TEE: "
+            "checked by an operator before sells carry it."
+        ),
+    )
+    certifications = forms.MultipleChoiceField(
+        label=_("Certifications"),
+        required=False,
+        choices=Certification.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -9,9 +9,11 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 
 from exchange import selectors
+from exchange.exceptions import NotFound
 from exchange.marketdata.carbon import buyer_carbon_total, trades_carbon_kg
 from exchange.models import Order
 from exchange.services.capacity import peak_commitment
+from exchange.web import orderview
 from market.models import Cluster, Participant
 
 PAGE_SIZE = 50
@@ -32,12 +34,35 @@ def orders_context(*, participant: Participant, params: QueryDict) -> dict:
     )
     query = params.copy()
     query.pop("page", None)
+    orders_shown = list(page.object_list)
+    why = orderview.why_not_filled(orders_shown)
+    for order in orders_shown:
+        order.constraint_lines = orderview.constraint_lines(order.constraints)
+        order.why_not = why.get(order.pk)
     return {
         "page": page,
+        "orders": orders_shown,
         "show": show,
         "symbol": symbol or "",
         "open_count": open_count,
         "query": query.urlencode(),
+    }
+
+
+def order_context(*, participant: Participant, order_id: int) -> dict:
+    """One of the participant's orders: what it asked for, its fills, and for a
+    resting buy why nothing fills it now (NotFound for another's)."""
+    order = selectors.order_list(participant=participant).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return {
+        "order": order,
+        "constraint_lines": orderview.constraint_lines(order.constraints),
+        "fills": [
+            selectors.fill_view(t, participant.pk)
+            for t in selectors.order_fills(order=order)
+        ],
+        "why_not": orderview.why_not_filled([order]).get(order.pk),
     }
 
 
@@ -89,6 +114,17 @@ def capacity_context(*, participant: Participant) -> dict:
             (cluster, [_window(cluster, row) for row in capacities.get(cluster.pk, [])])
             for cluster in clusters
         ]
+    }
+
+
+def cluster_windows(cluster: Cluster) -> dict:
+    """One cluster's windows, as `capacity_context` shows them, and the most chips
+    committed in any of them (its count's floor)."""
+    capacities = selectors.cluster_capacities([cluster]).get(cluster.pk, [])
+    windows = [_window(cluster, row) for row in capacities]
+    return {
+        "windows": windows,
+        "committed_peak": max((w.committed_chips for w in windows), default=0),
     }
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.http import QueryDict
 from django.utils import timezone
 
-from exchange import selectors
+from exchange import eligibility, selectors
 from exchange.marketdata import candles, index
 from exchange.marketdata import locational as locational_data
 from exchange.models import Instrument, Order, Trade
@@ -18,7 +18,7 @@ from exchange.services import bands
 from exchange.web.forms import OrderTicketForm, ViewerForm
 from market import regionmap
 from market import selectors as market_selectors
-from market.models import Participant, Region
+from market.models import ChipModel, Participant, Region
 from market.pages import PROFILE_ORDER
 
 DEFAULT_REGION = "CITY-SH"
@@ -205,7 +205,14 @@ def is_open(instrument: Instrument) -> bool:
     )
 
 
-def book_context(instrument: Instrument, region: Region, regions: list[Region]) -> dict:
+def book_context(
+    instrument: Instrument,
+    region: Region,
+    regions: list[Region],
+    constraints: dict | None = None,
+) -> dict:
+    """The depth table into `region`; with a buyer's `constraints` (as an order
+    stores them), each ask row says which of them rule it out."""
     book = selectors.order_book_get(
         instrument=instrument, depth=BOOK_DEPTH, region=region
     )
@@ -214,12 +221,27 @@ def book_context(instrument: Instrument, region: Region, regions: list[Region]) 
         row["region_obj"] = by_code.get(row["region"])
         if "all_in_price" in row:
             row["surcharge"] = row["all_in_price"] - row["price"]
+    chips = {c.code: c for c in ChipModel.objects.all()}
+    for row in book["asks"]:
+        row["chip_obj"] = chips.get(row["chip"])
+    if constraints:
+        _explain_asks(instrument, region, book["asks"], constraints, chips)
     return {
         "asks": book["asks"],
         "bids": book["bids"],
         "region": region,
         "instrument": instrument,
+        "constraints": constraints or {},
     }
+
+
+def _explain_asks(instrument, region, asks, constraints, chips) -> None:
+    """Each ask row's reasons (in plain words) not to trade with such a buy."""
+    judge = eligibility.book_judge(instrument, constraints, region)
+    for row in asks:
+        rules = judge(row)
+        group = eligibility.row_group(row, chips[row["chip"]], rules)
+        row["reasons"] = eligibility.reason_texts(group, constraints)
 
 
 def trades_context(*, instrument: Instrument, participant: Participant | None) -> dict:

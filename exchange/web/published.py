@@ -5,7 +5,7 @@ machinery's health). Contexts only; the views render them."""
 
 from django.http import QueryDict
 
-from exchange.marketdata import index
+from exchange.marketdata import forward, index
 from exchange.monitoring import health, regions
 from exchange.web.forms import MonitoringForm
 from exchange.web.pages import profiles_ordered
@@ -16,17 +16,40 @@ INDEX_DAYS = 366
 
 def index_context(*, profile: WorkloadProfile) -> dict:
     series = index.index_series(profile=profile, days=INDEX_DAYS)
+    chain = index.chain_series(profile=profile)
+    curve = forward.forward_curve(profile=profile)
     return {
         "profile": profile,
         "profiles": profiles_ordered(),
         "series": series,
         "latest": series[0] if series else None,
+        "chain_latest": chain[-1] if chain else None,
+        "chain_first": chain[0] if chain else None,
         "mad_limit": index.MAD_LIMIT,
+        "floor_pct": index.FLOOR_PCT,
+        "stale_days": index.STALE_DAYS,
+        "chain_days": index.CHAIN_DAYS,
+        "chain_base": index.CHAIN_BASE,
         # Oldest first, decimals as strings: the page turns them into numbers only
         # to draw them.
         "chart": [
             {"time": day.date.isoformat(), "value": str(day.index)}
             for day in reversed(series)
+        ],
+        "chain_chart": [
+            {"time": d.date.isoformat(), "value": str(d.value)} for d in chain
+        ],
+        "curve": curve,
+        "curve_chart": [
+            {
+                "time": int(point.delivery_start.timestamp()),
+                "value": str(point.price),
+                "product": point.product,
+                "basis": point.basis,
+                "symbol": point.symbol,
+            }
+            for point in curve
+            if point.price is not None
         ],
     }
 

@@ -3,8 +3,10 @@
 Buy preview: the hold the bid needs (qty x limit + the fee at the larger of the maker
 and taker rates, rounded up, as settlement will hold it), and for every region linked
 to the origin whether its sellers could meet the limit: the highest site price that
-still fits under it (limit - surcharge), the best resting ask there in an allowed
-stack, and the constraint (latency, green share, residency) that rules it out.
+still fits under it (limit - surcharge), the best resting ask there that the bid's
+constraints allow, and the constraint (latency, green share, residency) that rules
+the region out; within a region, per chip (and TEE, certifications, provider
+reliability), the constraint that rules those asks out (`exchange.eligibility`).
 
 Sell preview: the bond, the chips the ask commits against what the cluster has free
 in the window, and the all-in price buyers in each linked region would pay.
@@ -14,14 +16,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from exchange import eligibility
 from exchange.exceptions import (
     ClientOrderIdConflict,
+    ClusterNotVerified,
     FokNotFillable,
     InstrumentNotOpen,
     InsufficientCapacity,
+    InvalidOrder,
     PermissionDenied,
     PostOnlyWouldCross,
     PriceOutOfBand,
@@ -31,10 +36,20 @@ from exchange.models import Instrument, Order
 from exchange.selectors import resting_orders
 from exchange.services import bands, capacity
 from exchange.services.capacity import committed_chips
+from exchange.services.constraints import constraints_resolve
 from exchange.web.forms import OrderTicketForm, band_message
 from market.exceptions import DomainError, NoConversionFactor
 from market.models import Cluster, Participant, Region, Surcharge
 from settlement import interface as settlement
+
+
+@dataclass
+class ChipRow:
+    """Asks of one chip and attribute signature in a region, and what in the bid's
+    constraints rules them out (empty: allowed)."""
+
+    group: eligibility.AskGroup
+    reasons: list[str]
 
 
 @dataclass
@@ -47,6 +62,7 @@ class RegionRow:
     best_all_in: Decimal | None = None
     quantity: Decimal = Decimal(0)  # buys: SCU-h asked here at or under the fit
     reasons: list[str] = field(default_factory=list)
+    chips: list[ChipRow] = field(default_factory=list)  # buys: asks here by chip
 
     @property
     def excluded(self) -> bool:
@@ -144,13 +160,15 @@ def _buy(result: Preview, form: OrderTicketForm, data: dict) -> None:
         table_id=inst.surcharge_table_id, buy_region=origin
     ).select_related("sell_region")
     constraints = form.constraints() or {}
-    asks = _ask_levels(inst, form.participant, constraints.get("stacks"))
+    by_region = _ask_groups(form, constraints, origin)
     for link in links:
         row = RegionRow(link.sell_region, link.surcharge, link.latency_ms)
         row.reasons = _exclusions(link, constraints)
         fit = limit - link.surcharge
         row.max_site_price = fit if fit > 0 else None
-        levels = asks.get(link.sell_region.code, [])
+        row.chips = by_region.get(link.sell_region.code, [])
+        allowed = [chip.group for chip in row.chips if not chip.reasons]
+        levels = sorted(level for group in allowed for level in group.levels)
         if levels:
             row.best_price = levels[0][0]
             row.best_all_in = row.best_price + link.surcharge
@@ -160,25 +178,36 @@ def _buy(result: Preview, form: OrderTicketForm, data: dict) -> None:
     result.unlinked = Region.objects.count() - len(result.rows)
 
 
+# What rules out a region as a whole (shown on its row) rather than some of its asks.
+REGION_RULES = {"link", "region", "latency", "green_share"}
+
+
+def _ask_groups(form: OrderTicketForm, constraints: dict, origin: Region) -> dict:
+    """Others' resting asks by region, per chip and attribute signature, each with
+    the constraints that rule it out, in plain words."""
+    try:
+        resolved = constraints_resolve(constraints)
+    except InvalidOrder:
+        resolved = {}  # the form shows what is wrong; preview as unconstrained
+    groups = eligibility.explained(
+        form.instrument,
+        resolved,
+        origin,
+        excluding_participant_id=form.participant.pk,
+    )
+    out: dict[str, list[ChipRow]] = {}
+    for group in groups:
+        group.reasons = [r for r in group.reasons if r not in REGION_RULES]
+        texts = eligibility.reason_texts(group, resolved)
+        out.setdefault(group.region, []).append(ChipRow(group, texts))
+    for rows in out.values():
+        rows.sort(key=lambda c: (bool(c.reasons), c.group.best_price))
+    return out
+
+
 def _buy_rank(row: RegionRow):
     best = row.best_all_in if row.best_all_in is not None else Decimal("Infinity")
     return (row.excluded, best, row.surcharge, row.region.code)
-
-
-def _ask_levels(inst: Instrument, participant: Participant, stacks) -> dict:
-    """Resting asks of others by region: [(price, qty)] cheapest first."""
-    asks = resting_orders(inst, Order.Side.SELL).exclude(participant=participant)
-    if stacks:
-        asks = asks.filter(stack__code__in=stacks)
-    levels: dict[str, list] = {}
-    for code, price, qty in (
-        asks.values("region__code", "price")
-        .annotate(qty=Sum("remaining_quantity"))
-        .order_by("region__code", "price")
-        .values_list("region__code", "price", "qty")
-    ):
-        levels.setdefault(code, []).append((price, qty))
-    return levels
 
 
 def _exclusions(link: Surcharge, constraints: dict) -> list[str]:
@@ -331,8 +360,15 @@ def _plain(exc: DomainError, data: dict) -> tuple[str | None, str]:
         )
     if isinstance(exc, PermissionDenied):
         return None, _("Your account's roles do not allow this side.")
-    fields = list(getattr(exc, "fields", {}) or {})
-    field_name = fields[0] if fields else None
-    if field_name == "constraints":
-        field_name = "stacks"
+    if isinstance(exc, ClusterNotVerified):
+        return "cluster", _(
+            "This cluster awaits an operator's check of its region, chips and count: "
+            "it can sell once it is verified."
+        )
+    fields = getattr(exc, "fields", {}) or {}
+    field_name = next(iter(fields), None)
+    if field_name == "constraints":  # the ticket's field of the constraint named
+        nested = fields["constraints"]
+        key = next(iter(nested), "stacks") if isinstance(nested, dict) else "stacks"
+        field_name = {"min_green_share": "min_green_pct"}.get(key, key)
     return field_name, exc.message

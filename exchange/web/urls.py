@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exchange.web import views
+from exchange.web import advisor, streams, views
 
 app_name = "trading"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         name="ticket-submit",
     ),
     path("trade/orders/", views.orders, name="orders"),
+    path("trade/orders/<int:order_id>/", views.order_detail, name="order"),
     path(
         "trade/orders/<int:order_id>/cancel/",
         views.order_cancel_view,
@@ -35,7 +36,10 @@ urlpatterns = [
         name="orders-cancel-all",
     ),
     path("trade/fills/", views.fills, name="fills"),
+    path("trade/stream/", streams.my_stream, name="my-stream"),
     path("trade/capacity/", views.capacity, name="capacity"),
+    path("trade/clusters/<int:cluster_id>/", views.cluster_edit, name="cluster"),
     path("index/<slug:profile>/", views.index_page, name="index"),
+    path("advisor/", advisor.advisor_page, name="advisor"),
     path("monitoring/", views.monitoring, name="monitoring"),
 ]

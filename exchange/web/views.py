@@ -12,16 +12,21 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_htmx.http import push_url
 
 from exchange import selectors
-from exchange.exceptions import NotFound, OrderNotOpen
+from exchange.exceptions import InsufficientCapacity, NotFound, OrderNotOpen
 from exchange.models import Order
+from exchange.services.clusters import cluster_declare
 from exchange.services.orders import order_cancel, orders_cancel_all
 from exchange.services.placement import order_place
-from exchange.web import mine, pages, published, ticket
-from exchange.web.forms import OrderTicketForm
+from exchange.web import bookfilter, mine, pages, published, ticket
+from exchange.web.forms import ClusterDeclareForm, OrderTicketForm
 from market import selectors as market_selectors
 from market.exceptions import DomainError
 from market.web.access import participant_of, participant_required
@@ -50,7 +55,24 @@ def _instrument_page(request, instrument, bound=None):
     context.update(pages.tickets_context(instrument, participant, bound))
     if bound is not None:
         context["preview_" + bound.side] = ticket.preview(bound)
+    _filtered_book(request, context)
     return render(request, "exchange/instrument.html", context)
+
+
+def _filtered_book(request, context: dict) -> None:
+    """The book through the constraints the viewer chose (`bookfilter`)."""
+    form, constraints = bookfilter.chosen(request)
+    book = context["book"]
+    if constraints:
+        book.update(
+            pages.book_context(
+                book["instrument"],
+                book["region"],
+                list(market_selectors.region_list()),
+                bookfilter.resolved(constraints),
+            )
+        )
+    book["filter_form"] = form
 
 
 @require_safe
@@ -68,6 +90,7 @@ def instrument_book(request, symbol: str):
         request.GET, participant_of(request), regions
     )
     context = {"book": pages.book_context(inst, region, regions), "instrument": inst}
+    _filtered_book(request, context)
     response = render(request, "exchange/_book.html", context)
     if request.GET.get("push"):
         url = reverse("trading:instrument", args=[inst.symbol])
@@ -168,6 +191,17 @@ def orders(request, participant):
     return render(request, "exchange/orders.html", context)
 
 
+@require_safe
+@participant_required
+def order_detail(request, participant, order_id: int):
+    """One order: what it asked for, its fills, why a resting buy is not filled."""
+    try:
+        context = mine.order_context(participant=participant, order_id=order_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "exchange/order.html", context)
+
+
 def _back(request, default: str):
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -219,6 +253,50 @@ def fills(request, participant):
 def capacity(request, participant):
     context = mine.capacity_context(participant=participant)
     return render(request, "exchange/capacity.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_required
+def cluster_edit(request, participant, cluster_id: int):
+    """A provider's cluster: its count (within what is committed) and what it
+    declares; beside them, what an operator has verified, which sells carry."""
+    try:
+        cluster = selectors.cluster_get(participant=participant, cluster_id=cluster_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    initial = {
+        "count": cluster.count,
+        "confidential": cluster.confidential,
+        "certifications": cluster.certification_codes,
+    }
+    form = ClusterDeclareForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cluster_declare(
+                participant=participant, cluster_id=cluster.pk, **form.cleaned_data
+            )
+        except InsufficientCapacity:
+            peak = mine.cluster_windows(cluster)["committed_peak"]
+            form.add_error(
+                "count",
+                _(
+                    "Your sells commit %(peak)s chips in one window: the count "
+                    "cannot drop below that."
+                )
+                % {"peak": peak.normalize() if peak else 0},
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Cluster “%(name)s” saved.") % {"name": cluster.name}
+            )
+            return redirect("trading:cluster", cluster_id=cluster.pk)
+    return render(
+        request,
+        "exchange/cluster.html",
+        {"cluster": cluster, "form": form, **mine.cluster_windows(cluster)},
+    )
 
 
 @require_safe

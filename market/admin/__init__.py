@@ -1,7 +1,7 @@
 """Operators' admin for the catalogue and the people, and for what operators do
 (the audit trail, four-eyes proposals). Importing this package registers them all."""
 
-from market.admin import catalogue, operators, participants
+from market.admin import catalogue, operators, participants, tariffs
 from market.admin.base import OperatorAdmin, ReadOnlyAdmin, permission
 from market.admin.participants import ClusterAdmin
 
@@ -13,4 +13,5 @@ __all__ = [
     "operators",
     "participants",
     "permission",
+    "tariffs",
 ]

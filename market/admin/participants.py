@@ -5,6 +5,7 @@ read-only and each changes through its own permissioned, audited action."""
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market import operations
@@ -27,11 +28,12 @@ class ParticipantAdmin(OperatorAdmin):
         "is_buyer",
         "is_seller",
         "home_region",
+        "legal_entity",
         "is_network_operator",
         "created_at",
     ]
     list_filter = ["is_buyer", "is_seller", "is_network_operator", "home_region"]
-    search_fields = ["display_name", "user__username", "user__email"]
+    search_fields = ["display_name", "user__username", "user__email", "legal_entity"]
     list_select_related = ["user", "home_region"]
     actions = [
         "grant_seller",
@@ -140,17 +142,67 @@ class ParticipantAdmin(OperatorAdmin):
         return None
 
 
+VERIFIED = ["verified_at", "verified_confidential", "verified_certifications"]
+
+
 @admin.register(Cluster)
 class ClusterAdmin(OperatorAdmin):
-    list_display = ["name", "participant", "region", "chip", "count", "created_at"]
+    list_display = [
+        "name",
+        "participant",
+        "region",
+        "chip",
+        "count",
+        "confidential",
+        "certifications",
+        "verified_at",
+        "verified_confidential",
+        "verified_certifications",
+        "created_at",
+    ]
+    actions = ["verify"]
+    has_verify_permission = permission("market.verify_cluster")
 
     def get_readonly_fields(self, request, obj=None):
-        # Orders refer to a cluster's site and chip: they never change once it exists.
-        return ["participant", "region", "chip"] if obj is not None else []
+        # Orders refer to a cluster's site and chip: they never change once it
+        # exists. What is verified changes only by the verify action (audited).
+        fixed = ["participant", "region", "chip"] if obj is not None else []
+        return [*fixed, *VERIFIED, "declared_at"]
 
-    list_filter = ["region", "chip__stack", "chip__vendor"]
+    list_filter = [
+        "region",
+        "chip__stack",
+        "chip__vendor",
+        ("verified_at", admin.EmptyFieldListFilter),
+        "verified_confidential",
+    ]
     search_fields = ["name", "participant__display_name", "chip__code"]
     list_select_related = ["participant", "region", "chip"]
+
+    @admin.action(
+        description=_("Verify the selected clusters as declared"),
+        permissions=["verify"],
+    )
+    def verify(self, request, queryset):
+        """Record that the region, chip and count were checked, and the declared
+        TEE and certifications with them: sells carry them from now on."""
+        for cluster in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    operations.cluster_verify(
+                        cluster_id=cluster.pk,
+                        operator=request.user,
+                        reason=self.reason(request),
+                        now=timezone.now(),
+                    )
+            except DomainError as exc:
+                self.message_user(request, f"{cluster}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(cluster)s: verified.") % {"cluster": cluster.name},
+                    messages.SUCCESS,
+                )
 
 
 @admin.register(ApiKey)

@@ -1,10 +1,12 @@
 """Strict pagination: out-of-range `limit`/`offset` is a 400, never silently clamped;
-so is a cursor that does not decode."""
+so is a cursor that does not decode, and a query parameter the list does not know."""
 
 import re
 
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+from market.api.query import refuse_unknown_query
 
 MAX_LIMIT = 500
 MAX_OFFSET = 100_000
@@ -23,6 +25,10 @@ def bounded_int(request, name: str, *, default: int, low: int, high: int) -> int
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     default_limit = 50
     max_limit = MAX_LIMIT
+
+    def paginate_queryset(self, queryset, request, view=None):
+        refuse_unknown_query(request, ("limit", "offset"))
+        return super().paginate_queryset(queryset, request, view)
 
     def get_limit(self, request):
         return bounded_int(
@@ -52,6 +58,10 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "limit"
     max_page_size = MAX_LIMIT
     ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        refuse_unknown_query(request, ("limit", "cursor"))
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         return bounded_int(

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from market import selectors
 from market.api import serializers as s
-from market.api.query import StrictFilterBackend
+from market.api.query import StrictFilterBackend, parse_query
 from market.api.schema import errors
 from market.conversion import scu_h
 from market.models import (
@@ -122,12 +122,8 @@ class SurchargeListApi(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        query = s.SurchargeQuery(data=self.request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        profile, version = (
-            query.validated_data["profile"],
-            query.validated_data.get("version"),
-        )
+        query = parse_query(s.SurchargeQuery, self.request)
+        profile, version = query["profile"], query.get("version")
         if version is None:
             table = selectors.surcharge_table_current(profile=profile)
         else:

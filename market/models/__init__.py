@@ -11,7 +11,7 @@ from market.models.catalogue import (
     WorkloadProfile,
 )
 from market.models.operators import AuditEntry, Proposal
-from market.models.participants import Cluster, Participant
+from market.models.participants import Certification, Cluster, Participant
 from market.models.tables import (
     BenchmarkFactor,
     ConversionFactor,
@@ -19,11 +19,13 @@ from market.models.tables import (
     Surcharge,
     SurchargeTable,
 )
+from market.models.tariffs import TariffPeriod
 
 __all__ = [
     "CHIP_METRICS",
     "AuditEntry",
     "BenchmarkFactor",
+    "Certification",
     "ChipModel",
     "Cluster",
     "ConversionFactor",
@@ -36,5 +38,6 @@ __all__ = [
     "SoftwareStack",
     "Surcharge",
     "SurchargeTable",
+    "TariffPeriod",
     "WorkloadProfile",
 ]

@@ -1,5 +1,6 @@
 """The people of the market: participants (buyers, providers, the network operator) and
-providers' clusters (the capacity that sell orders commit)."""
+providers' clusters (the capacity that sell orders commit), with what a cluster
+declares and what an operator has verified of it."""
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -22,6 +23,18 @@ class Participant(models.Model):
     )
     # The one party that receives network surcharges (运力费).
     is_network_operator = models.BooleanField(_("network operator"), default=False)
+    # Participants an operator found to be one legal entity share this handle: their
+    # trades with each other leave the reliability score out, and they have one
+    # score. Blank: the participant is an entity of its own.
+    legal_entity = models.SlugField(
+        _("legal entity"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Public handle of the legal entity, set by an operator; participants "
+            "sharing it are affiliated and share one reliability score."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -52,6 +65,34 @@ class Participant(models.Model):
             r for r, on in (("buyer", self.is_buyer), ("seller", self.is_seller)) if on
         ]
 
+    @property
+    def entity(self) -> str:
+        """The legal entity's handle: the one set by an operator, else the
+        participant's own (`p<id>`)."""
+        return self.legal_entity or f"p{self.pk}"
+
+
+class Certification(models.TextChoices):
+    """Certifications a cluster may declare and an operator verify."""
+
+    MLPS2 = "MLPS2", _("MLPS level 2")
+    MLPS3 = "MLPS3", _("MLPS level 3")
+    MLPS4 = "MLPS4", _("MLPS level 4")
+    ISO27001 = "ISO27001", _("ISO/IEC 27001")
+    ISO27017 = "ISO27017", _("ISO/IEC 27017")
+    ISO27701 = "ISO27701", _("ISO/IEC 27701")
+    SOC2 = "SOC2", _("SOC 2 Type II")
+    TRUSTED_CLOUD = "TRUSTED-CLOUD", _("Trusted Cloud")
+
+
+def certifications_text(codes) -> str:
+    """Certification codes as a cluster stores them: sorted, comma-separated."""
+    return ",".join(sorted(set(codes)))
+
+
+def certifications_list(text: str) -> list[str]:
+    return [code for code in text.split(",") if code]
+
 
 class Cluster(models.Model):
     """A provider's capacity: `count` chips of one model in one region.
@@ -73,13 +114,30 @@ class Cluster(models.Model):
     count = models.PositiveIntegerField(
         _("chip count"), validators=[MinValueValidator(1)]
     )
+    # Declared by the provider: a trusted execution environment (NVIDIA
+    # confidential computing, Hygon CSV, Intel TDX, Ascend TEE) and certifications.
+    confidential = models.BooleanField(_("confidential computing (TEE)"), default=False)
+    certifications = models.CharField(_("certifications"), max_length=200, blank=True)
+    declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
+    # Checked by an operator (region, chip and count, and these attributes): what
+    # sells carry. A changed declaration waits for the next check meanwhile.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_confidential = models.BooleanField(
+        _("verified confidential computing"), default=False
+    )
+    verified_certifications = models.CharField(
+        _("verified certifications"), max_length=200, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["participant", "name"]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
-        permissions = [("resize_cluster", "Can resize a cluster")]
+        permissions = [
+            ("resize_cluster", "Can resize a cluster"),
+            ("verify_cluster", "Can verify a cluster and its attributes"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant", "name"], name="cluster_unique_name"
@@ -95,3 +153,23 @@ class Cluster(models.Model):
     @property
     def stack(self):
         return self.chip.stack
+
+    @property
+    def verified(self) -> bool:
+        """An operator checked its region, chip and count: it may sell."""
+        return self.verified_at is not None
+
+    @property
+    def certification_codes(self) -> list[str]:
+        return certifications_list(self.certifications)
+
+    @property
+    def verified_certification_codes(self) -> list[str]:
+        return certifications_list(self.verified_certifications)
+
+    @property
+    def awaiting_check(self) -> bool:
+        """Not verified yet, or declared again since an operator last checked."""
+        if self.verified_at is None:
+            return True
+        return self.declared_at is not None and self.declared_at > self.verified_at

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market.display import local_name
-from market.models import ChipModel, Participant, Region
+from market.models import Certification, ChipModel, Participant, Region
 
 MAX_CHIPS = 1_000_000
 ROLE_CHOICES = [
@@ -147,6 +147,17 @@ class ClusterForm(DescribedFields, forms.Form):
         min_value=1,
         max_value=MAX_CHIPS,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    confidential = forms.BooleanField(
+        label=_("Confidential computing (TEE)"),
+        required=False,
+        help_text=_("Declared now; an operator verifies it."),
+    )
+    certifications = forms.MultipleChoiceField(
+        label=_("Certifications"),
+        required=False,
+        choices=Certification.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     hours = forms.IntegerField(
         label=_("Preview hours"),

@@ -23,6 +23,7 @@ from market import apikeys
 from market import services as market_services
 from market.exceptions import MarketError
 from market.models import ApiKey
+from market.models.participants import certifications_text
 from market.web import forms, pages, services
 from market.web.access import participant_required
 from market.web.pages import DEFAULT_PREVIEW_HOURS
@@ -134,12 +135,19 @@ def clusters(request, participant):
                     region=data["region"],
                     chip=data["chip"],
                     count=data["count"],
+                    confidential=data["confidential"],
+                    certifications=certifications_text(data["certifications"]),
                 )
         except (MarketError, IntegrityError):
             form.add_error(None, _("The cluster could not be added; check the fields."))
         else:
             messages.success(
-                request, _("Cluster “%(name)s” added.") % {"name": cluster.name}
+                request,
+                _(
+                    "Cluster “%(name)s” added. It can sell once an operator has "
+                    "verified its region, chips and count."
+                )
+                % {"name": cluster.name},
             )
             return redirect("clusters")
     context = {

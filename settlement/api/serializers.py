@@ -77,3 +77,25 @@ class ReportInput(serializers.Serializer):
 
 class DisputeInput(serializers.Serializer):
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ProviderOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="The provider's public handle.")
+    reliability = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        help_text="(delivered + 90) / (sold + 100) SCU-h over 90 days; see "
+        "score_method.",
+    )
+    deliveries = serializers.IntegerField(help_text="Trades counted.")
+    delivered_share = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text="Delivered (as counted) over sold SCU-h; null before any trade.",
+    )
+    disputes_lost = serializers.IntegerField()
+    score_method = serializers.SerializerMethodField()
+
+    def get_score_method(self, row) -> str:
+        return self.context["score_method"]

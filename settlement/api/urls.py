@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", views.AccountApi.as_view(), name="api-account"),
     path("account/ledger/", views.LedgerApi.as_view(), name="api-ledger"),
     path("deliveries/", views.DeliveryListApi.as_view(), name="api-deliveries"),
+    path("providers/", views.ProviderListApi.as_view(), name="api-providers"),
     re_path(
         rf"^deliveries/{TRADE}/report/$",
         views.DeliveryReportApi.as_view(),

@@ -3,6 +3,7 @@ postings, delivery obligations, and the provider's report and the buyer's confir
 dispute, each in its own durable transaction."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -159,3 +160,26 @@ class DeliveryDisputeApi(APIView):
                 reason=body.validated_data.get("reason", ""),
             )
         return _answer(request, obligation)
+
+
+class ProviderListApi(generics.ListAPIView):
+    """Public: every provider's reliability score."""
+
+    serializer_class = s.ProviderOutput
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.providers_list()
+
+    def get_serializer_context(self):
+        method = self.request.build_absolute_uri(reverse("funds:providers"))
+        return {**super().get_serializer_context(), "score_method": method}
+
+    @extend_schema(
+        responses={200: s.ProviderOutput(many=True), **errors(400, 401, 429)}
+    )
+    def get(self, request, *args, **kwargs):
+        """Providers by handle, with the reliability score a sell takes when placed
+        (rounded down to 0.01) and what it rests on; `score_method` is the page that
+        states the formula."""
+        return super().get(request, *args, **kwargs)

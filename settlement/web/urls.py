@@ -10,6 +10,7 @@ urlpatterns = [
     path("funds/ledger.csv", views.ledger_csv, name="ledger-csv"),
     path("funds/deposit/", views.deposit, name="deposit"),
     path("deliveries/", views.deliveries, name="deliveries"),
+    path("providers/", views.providers, name="providers"),
     path(
         "deliveries/<int:trade_id>/report/",
         views.delivery_report,

@@ -16,11 +16,25 @@ from django.views.decorators.http import (
 )
 
 from market.web.access import participant_required
-from settlement import deposits, services
+from settlement import deposits, reliability, selectors, services
 from settlement.exceptions import DeliveryNotAllowed, NotFound
 from settlement.models import Obligation
 from settlement.web import pages
 from settlement.web.forms import DepositForm, DisputeForm, ReportForm
+
+
+@require_safe
+def providers(request):
+    """Public: every provider's reliability score and the formula behind it."""
+    method = {
+        "prior_delivered": reliability.PRIOR_DELIVERED,
+        "prior_undelivered": reliability.PRIOR_UNDELIVERED,
+        "days": reliability.WINDOW.days,
+        "new_provider": reliability.NEW_PROVIDER,
+        "late_pct": reliability.LATE_SHARE * 100,
+    }
+    context = {"providers": selectors.providers_list(), "method": method}
+    return render(request, "settlement/providers.html", context)
 
 
 @require_safe

@@ -1,7 +1,8 @@
 /* Yiwang 一网: the instrument page's price chart (candles at site prices, volume
    below), drawn with the vendored TradingView Lightweight Charts. Data comes from the
-   page's candles.json endpoint; the chart reloads whenever the polled trade list shows
-   a new trade. Times are shifted to Asia/Shanghai, the exchange's clock, because the
+   page's candles.json endpoint; a trade from the market stream (live.js) updates the
+   last candle, and while the page polls instead, the chart reloads whenever the
+   polled trade list shows a new trade. Times are shifted to Asia/Shanghai, the exchange's clock, because the
    library draws Unix times as UTC. Colours follow the page's language convention
    (Chinese: red up, green down). */
 (function () {
@@ -34,8 +35,10 @@
   });
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
 
+  const STEP_S = { "1m": 60, "1h": 3600, "1d": 86400 };
   let interval = el.dataset.interval || "1m";
   let lastTrade = null;
+  let bars = [];
 
   function load() {
     const url = el.dataset.url + "?interval=" + encodeURIComponent(interval);
@@ -47,6 +50,7 @@
           open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close),
           volume: Number(c.volume),
         }));
+        bars = rows;
         candles.setData(rows.map(({ volume, ...ohlc }) => ohlc));
         volume.setData(rows.map((r) => ({
           time: r.time, value: r.volume,
@@ -76,6 +80,30 @@
     const newest = newestTrade();
     if (newest !== lastTrade) { lastTrade = newest; load(); }
   });
+  // One trade from the stream: into its bucket on the Shanghai clock.
+  function trade(t) {
+    const step = STEP_S[interval];
+    const time = Math.floor((Date.parse(t.executed_at) / 1000 + SHANGHAI_OFFSET_S) / step) * step;
+    const price = Number(t.price), quantity = Number(t.quantity);
+    let bar = bars[bars.length - 1];
+    if (bar && bar.time === time) {
+      bar.high = Math.max(bar.high, price);
+      bar.low = Math.min(bar.low, price);
+      bar.close = price;
+      bar.volume += quantity;
+    } else if (!bar || time > bar.time) {
+      bar = { time, open: price, high: price, low: price, close: price, volume: quantity };
+      bars.push(bar);
+    } else {
+      return;
+    }
+    const { volume: amount, ...ohlc } = bar;
+    candles.update(ohlc);
+    volume.update({ time, value: amount, color: (bar.close >= bar.open ? up : down) + "66" });
+    el.dataset.candles = String(bars.length);
+    el.classList.remove("is-empty");
+  }
+  window.yiwangChart = { trade };
   lastTrade = newestTrade();
   load();
 })();

@@ -170,6 +170,19 @@ def _clusters(url: str, seller_keys: list[str]) -> dict[str, int]:
     return out
 
 
+def _verify(env: dict, clusters: dict[str, int]) -> None:
+    """An operator verifies the sellers' clusters: only a verified cluster sells."""
+    _manage(
+        env,
+        "createsuperuser",
+        "--username=bench-operator",
+        "--email=operator@bench.invalid",
+        "--noinput",
+    )
+    ids = [str(pk) for pk in clusters.values()]
+    _manage(env, "verify_cluster", *ids, "--operator=bench-operator")
+
+
 def _order(rng: random.Random, crossing_share: float, keys, clusters) -> tuple:
     """(key, body) of one order by a random trader."""
     side = rng.choice(["buy", "sell"])
@@ -338,6 +351,7 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.5)
         clusters = _clusters(url, keys[1])
+        _verify(env, clusters)
         scenarios = _scenarios(args, keys, clusters)
         results = [
             Result(label, len(calls), orders, 0.0, [])

@@ -7,6 +7,11 @@ Creates a throw-away database, lists four instruments, then measures orders/s fo
 instrument from one process, and for four instruments from four processes at once
 (each its own sequencing domain). The stream is 70% resting limit orders around a mid
 price and 30% crossing ones. Prints a markdown table with the ratio of the two.
+
+With `--listing blocks` (the default) it then compares one instrument's rate on two
+more databases the scheduler listed for 7 days: days only, and days with six 4-hour
+blocks each (7 products per profile), the measured day's sellers resting sells in
+its blocks, so every capacity check reads overlapping windows.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,14 +53,10 @@ def _seed(instruments: int) -> list[tuple[str, list[int], list[int]]]:
     from django.utils import timezone
 
     from exchange.services.instruments import instrument_create
-    from market.models import ChipModel, Cluster, Participant, Region, WorkloadProfile
-    from settlement.services import deposit_post
+    from market.models import WorkloadProfile
 
     call_command("migrate", verbosity=0)
     call_command("load_catalogue", verbosity=0)
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
     out = []
     start = timezone.now() + timedelta(days=2)
     for i in range(instruments):
@@ -67,37 +69,102 @@ def _seed(instruments: int) -> list[tuple[str, list[int], list[int]]]:
                 opening_price=Decimal("10.00"),
                 price_band_pct=Decimal(50),
             )
-            buyers, sellers = [], []
-            for j, (region, side) in enumerate(
-                [
-                    ("CITY-SH", "b"),
-                    ("CITY-BJ", "b"),
-                    ("CLU-GUIAN", "s"),
-                    ("CLU-WUHU", "s"),
-                ]
-            ):
-                user = user_model.objects.create_user(f"bench{i}-{j}")
-                p = Participant.objects.create(
-                    user=user,
-                    display_name=user.username,
-                    is_buyer=side == "b",
-                    is_seller=side == "s",
-                    home_region=Region.objects.get(code=region),
-                )
-                deposit_post(participant=p, amount=Decimal(10**9), key=f"bench:{p.pk}")
-                if side == "s":
-                    Cluster.objects.create(
-                        participant=p,
-                        name="c",
-                        region=p.home_region,
-                        count=100_000,
-                        chip=ChipModel.objects.get(code="nvidia-a100-80gb-sxm"),
-                    )
-                    sellers.append(p.pk)
-                else:
-                    buyers.append(p.pk)
+            buyers, sellers = _traders(f"bench{i}")
             out.append((inst.symbol, buyers, sellers))
     return out
+
+
+def _traders(prefix: str) -> tuple[list[int], list[int]]:
+    """Two funded buyers (Shanghai, Beijing) and two sellers with clusters (Gui'an,
+    Wuhu): participant ids."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from market.models import ChipModel, Cluster, Participant, Region
+    from settlement.services import deposit_post
+
+    user_model = get_user_model()
+    buyers, sellers = [], []
+    for j, (region, side) in enumerate(
+        [("CITY-SH", "b"), ("CITY-BJ", "b"), ("CLU-GUIAN", "s"), ("CLU-WUHU", "s")]
+    ):
+        user = user_model.objects.create_user(f"{prefix}-{j}")
+        p = Participant.objects.create(
+            user=user,
+            display_name=user.username,
+            is_buyer=side == "b",
+            is_seller=side == "s",
+            home_region=Region.objects.get(code=region),
+        )
+        deposit_post(participant=p, amount=Decimal(10**9), key=f"bench:{p.pk}")
+        if side == "s":
+            Cluster.objects.create(
+                participant=p,
+                name="c",
+                region=p.home_region,
+                count=100_000,
+                chip=ChipModel.objects.get(code="nvidia-a100-80gb-sxm"),
+                verified_at=timezone.now(),
+            )
+            sellers.append(p.pk)
+        else:
+            buyers.append(p.pk)
+    return buyers, sellers
+
+
+def _seed_listing(blocks: bool) -> tuple[str, list[int], list[int], int]:
+    """The scheduler's listing for 7 days, with blocks (the day and six 4-hour
+    blocks per profile: 7 x 7 per profile) or days only; the measured instrument is
+    train's day in 2 days. Its sellers' clusters also rest a sell in each of six
+    other products: its blocks (their windows overlap the measured day's, so every
+    capacity check sees them), or, with days only, six other days."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from exchange.models import Instrument
+    from exchange.services.instruments import instruments_list
+    from exchange.services.placement import order_place
+    from exchange.services.requests import OrderRequest
+    from market.models import Participant, WorkloadProfile
+
+    call_command("migrate", verbosity=0)
+    call_command("load_catalogue", verbosity=0)
+    every = [p.code for p in WorkloadProfile.objects.all()]
+    with override_settings(
+        EXCHANGE_LISTING_BLOCK_HOURS=4 if blocks else 0,
+        EXCHANGE_LISTING_BLOCK_PROFILES=every,
+    ):
+        instruments_list(days=7)
+    day = timezone.localtime(timezone.now()).date() + timedelta(days=2)
+    name = f"TRAIN-{day:%Y%m%d}"
+    Instrument.objects.filter(symbol=name).update(price_band_pct=Decimal(50))
+    with transaction.atomic():
+        buyers, sellers = _traders("listing")
+    others = Instrument.objects.filter(profile__code="train").exclude(symbol=name)
+    others = (
+        others.filter(symbol__startswith=f"{name}-B")
+        if blocks
+        else others.filter(product="day")
+    )
+    for seller in Participant.objects.filter(pk__in=sellers):
+        for inst in others.order_by("delivery_start")[:6]:
+            request = OrderRequest(
+                instrument=inst.symbol,
+                side="sell",
+                quantity=Decimal("100.0"),
+                price=Decimal("11.50"),
+                cluster=seller.clusters.get().pk,
+            )
+            order_place(participant=seller, request=request)
+    listed = Instrument.objects.count()
+    return name, buyers, sellers, listed
 
 
 def _stream(n: int, seed: int) -> list[tuple[str, str, str]]:
@@ -171,6 +238,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=2000, help="orders per process")
     parser.add_argument("--base", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--listing",
+        choices=["none", "blocks"],
+        default="blocks",
+        help="blocks: also compare one instrument's rate with 7 days x 7 products "
+        "listed per profile against the daily-only listing, in interleaved rounds",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per listing")
     args = parser.parse_args()
     name = database_create(args.base, "yiwang_bench")
     url = f"{args.base}/{name}"
@@ -191,6 +266,50 @@ def main() -> None:
         f"\n{os.cpu_count()} cores; {args.orders} orders per process, "
         "70% resting / 30% crossing."
     )
+    if args.listing == "blocks":
+        _compare_listings(args)
+
+
+def _compare_listings(args) -> None:
+    """One instrument, one process, on two databases listed by the scheduler: days
+    only, and days with their blocks; rounds interleaved (days, blocks, days, ...)
+    so that both see the same machine; the median round of each."""
+    ctx = mp.get_context("spawn")
+    names, urls, seeded = {}, {}, {}
+    try:
+        for mode in ("days", "blocks"):
+            names[mode] = database_create(args.base, f"yiwang_bench_{mode}")
+            urls[mode] = f"{args.base}/{names[mode]}"
+            with ctx.Pool(1) as pool:
+                seeded[mode] = pool.apply(
+                    _seed_listing_in_child, (urls[mode], mode == "blocks")
+                )
+        rates: dict[str, list[float]] = {"days": [], "blocks": []}
+        for _round in range(args.rounds):
+            for mode in ("days", "blocks"):
+                symbol, buyers, sellers, _listed = seeded[mode]
+                rate = _measure(urls[mode], [(symbol, buyers, sellers)], args.orders, 1)
+                rates[mode].append(rate)
+    finally:
+        for name in names.values():
+            database_drop(args.base, name)
+    days, blocks = statistics.median(rates["days"]), statistics.median(rates["blocks"])
+    listed = {mode: seeded[mode][3] for mode in seeded}
+    print("\n| one instrument, one process, by listing | listed | orders/s | ratio |")
+    print("|---|---:|---:|---:|")
+    print(f"| days only (7 x 1 per profile) | {listed['days']} | {days:,.0f} | 1.00 |")
+    print(
+        f"| days and blocks (7 x 7 per profile) | {listed['blocks']} "
+        f"| {blocks:,.0f} | {blocks / days:.2f} |"
+    )
+    pairs = zip(rates["days"], rates["blocks"], strict=True)
+    rounds = ", ".join(f"{d:,.0f}/{b:,.0f}" for d, b in pairs)
+    print(f"\nrounds (days/blocks): {rounds}; medians of {args.rounds} rounds.")
+
+
+def _seed_listing_in_child(url: str, blocks: bool):
+    _setup_django(url)
+    return _seed_listing(blocks)
 
 
 def _seed_in_child(url: str):

@@ -2,7 +2,10 @@
 switcher, the estimated-factor marker, and the move-west form refreshing its result
 table in place through htmx (and showing errors beside the field)."""
 
+import json
 import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +13,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1440, "height": 900}
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "02_hubs_regions.json"
 
 
 def test_chip_catalogue_english_then_switch_to_chinese(new_context, site, artifacts):
@@ -90,7 +94,8 @@ def test_move_west_english_profile_change(new_context, site, artifacts):
 
 
 def test_regions_map_in_both_languages(new_context, site, artifacts):
-    """One marker per region on the map; Chinese names and "未知" in Chinese."""
+    """One marker per region on the map; Chinese names, and the sourced green share
+    (fixtures, from ../shared/refdata/regions.csv) shown as a percentage."""
     page = new_context(locale="en-US", viewport=VIEWPORT).new_page()
     page.goto(f"{site}/catalogue/regions/")
     expect(page.locator("svg.region-map g.marker")).to_have_count(15)
@@ -100,5 +105,11 @@ def test_regions_map_in_both_languages(new_context, site, artifacts):
     zh = new_context(locale="zh-CN", viewport=VIEWPORT).new_page()
     zh.goto(f"{site}/catalogue/regions/")
     expect(zh.locator('tr[data-region="CLU-GUIAN"]')).to_contain_text("贵安")
-    expect(zh.locator('tr[data-region="CLU-GUIAN"]')).to_contain_text("未知")
+    guian = next(
+        row["fields"]
+        for row in json.loads(FIXTURE.read_text())
+        if row["fields"].get("code") == "CLU-GUIAN"
+    )
+    share = f"{Decimal(str(guian['green_share'])) * 100:.1f}%"
+    expect(zh.locator('tr[data-region="CLU-GUIAN"]')).to_contain_text(share)
     zh.screenshot(path=artifacts / "regions-zh.png", full_page=True)

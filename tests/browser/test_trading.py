@@ -53,6 +53,17 @@ def approve_deposits(admin_page, site, artifacts=None):
     )
 
 
+def verify_clusters(admin_page, site):
+    """The operator checks every cluster awaiting verification and verifies it."""
+    admin_page.goto(f"{site}/admin/market/cluster/?verified_at__isempty=1")
+    admin_page.locator("#action-toggle").check()
+    admin_page.locator("select[name=action]").select_option("verify")
+    admin_page.locator("button[name=index]").click()
+    expect(admin_page.locator(".messagelist .success").first).to_contain_text(
+        "verified"
+    )
+
+
 def shoot(page, artifacts, name):
     page.screenshot(path=artifacts / f"trading-{name}.png", full_page=True)
 
@@ -129,6 +140,14 @@ def test_buyer_and_provider_trade_in_the_browser(new_context, site, artifacts):
     shoot(seller, artifacts, "clusters-zh")
     seller.get_by_role("button", name="添加算力资源池").click()
     expect(seller.locator(".message.success")).to_contain_text("GA-910B")
+
+    # Until an operator has checked the cluster, its sells are refused, in Chinese.
+    seller.goto(f"{site}/markets/{symbol}/")
+    seller.locator("#id_sell-price").fill("11.00")
+    seller.locator("#id_sell-quantity").fill("50")
+    seller.get_by_role("button", name="提交卖单").click()
+    expect(seller.locator("#ticket-sell")).to_contain_text("核验通过后即可出售")
+    verify_clusters(admin_page, site)
 
     # The provider's ask at 11.00 crosses the bid (12.00 less the surcharge).
     seller.goto(f"{site}/markets/{symbol}/")

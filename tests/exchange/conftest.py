@@ -35,11 +35,17 @@ def fund(participant, amount) -> None:
 
 
 def make_instrument(profile="train", opening="12.00", band="20", start=None, **kw):
+    """A listed day product when the window is a whole Shanghai day (what indices
+    and monitoring count), else an operator's special."""
+    start = start or tomorrow()
+    hours = kw.pop("hours", None if "minutes" in kw else 24)
+    whole_day = hours == 24 and start.astimezone(SHANGHAI).time() == time(0)
+    kw.setdefault("product", "day" if whole_day else "special")
     with transaction.atomic():
         return instrument_create(
             profile=WorkloadProfile.objects.get(code=profile),
-            delivery_start=start or tomorrow(),
-            hours=kw.pop("hours", 24),
+            delivery_start=start,
+            hours=hours,
             opening_price=Decimal(opening) if opening else None,
             price_band_pct=Decimal(band) if band else None,
             **kw,
@@ -47,8 +53,18 @@ def make_instrument(profile="train", opening="12.00", band="20", start=None, **k
 
 
 def make_seller(
-    region="CLU-GUIAN", chip="huawei-ascend-910b", count=64, money=1_000_000, **kw
+    region="CLU-GUIAN",
+    chip="huawei-ascend-910b",
+    count=64,
+    money=1_000_000,
+    *,
+    verified=True,
+    confidential=False,
+    certifications="",
+    **kw,
 ):
+    """A funded seller with one cluster, verified by an operator as declared
+    unless `verified=False`."""
     seller = ParticipantFactory(
         is_buyer=kw.pop("is_buyer", False),
         is_seller=True,
@@ -62,6 +78,11 @@ def make_seller(
         region=Region.objects.get(code=region),
         chip=ChipModel.objects.get(code=chip),
         count=count,
+        confidential=confidential,
+        certifications=certifications,
+        verified_at=timezone.now() if verified else None,
+        verified_confidential=confidential and verified,
+        verified_certifications=certifications if verified else "",
     )
     seller.cluster = cluster
     return seller

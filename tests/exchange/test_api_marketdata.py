@@ -62,6 +62,10 @@ def test_book_aggregates_levels_and_prices_asks_into_a_region(api, instrument):
         "quantity": "15.0",
         "region": "CLU-GUIAN",
         "stack": "CANN",
+        "chip": "huawei-ascend-910b",
+        "confidential": False,
+        "certifications": [],
+        "reliability": "0.90",  # a provider with no history stands at the prior
     }
     assert plain["bids"] == [{"price": "10.00", "quantity": "3.0", "region": "CITY-SH"}]
     priced = api.get(

@@ -139,15 +139,15 @@ def test_gate_closure_cancels_resting_orders(instrument, buyer, seller):
 
 
 def test_instrument_settles_after_window_and_pays_network(instrument, seller):
-    """Guian sells 10 SCU-h at 12.00 to Shanghai (surcharge 0.72, all-in 12.72); 8.0
+    """Guian sells 10 SCU-h at 12.00 to Shanghai (surcharge 0.02, all-in 12.02); 8.0
     are delivered and the buyer stays silent. After the window the trade settles:
 
-    - network operator: 8 x 0.72 = 5.76;
+    - network operator: 8 x 0.02 = 0.16;
     - seller: 8 x 12 = 96.00 less its 5 bps maker fee 0.0480, and pays the shortfall
       penalty 12.00 bond x 2/10 = 2.40 out of its bond: +93.5520;
-    - buyer: 8 x 12.72 = 101.76 plus its 10 bps taker fee 0.1017 (rounded down), less
-      the penalty: -99.4617;
-    - platform fees: 0.0480 + 0.1017 = 0.1497; escrow: 0.
+    - buyer: 8 x 12.02 = 96.16 plus its 10 bps taker fee 0.0961 (rounded down), less
+      the penalty: -93.8561;
+    - platform fees: 0.0480 + 0.0961 = 0.1441; escrow: 0.
     """
     from market.models import Participant
     from settlement.services import delivery_report
@@ -160,7 +160,7 @@ def test_instrument_settles_after_window_and_pays_network(instrument, seller):
     before = {p: balance(p) for p in (buyer, seller)}
     place(seller, instrument, "sell", "10.0", "12.00")
     [trade] = place(buyer, instrument, "buy", "10.0", "14.00").fills
-    assert (trade.price, trade.surcharge) == (Decimal("12.00"), Decimal("0.72"))
+    assert (trade.price, trade.surcharge) == (Decimal("12.00"), Decimal("0.02"))
     lifecycle.instruments_close_run(now=instrument.gate_closure_at)
     with transaction.atomic():
         delivery_report(
@@ -174,11 +174,11 @@ def test_instrument_settles_after_window_and_pays_network(instrument, seller):
     assert lifecycle.instruments_settle_run(now=later) == [instrument.symbol]
     assert Obligation.objects.get(trade_id=trade.pk).status == "settled"
     assert Instrument.objects.get(pk=instrument.pk).state == "settled"
-    assert balance(Participant.objects.get(pk=netop.pk)) == Decimal("5.76")
+    assert balance(Participant.objects.get(pk=netop.pk)) == Decimal("0.16")
     assert balance(seller) - before[seller] == Decimal("93.5520")
-    assert balance(buyer) - before[buyer] == Decimal("-99.4617")
+    assert balance(buyer) - before[buyer] == Decimal("-93.8561")
     assert balance(buyer, "held") == balance(seller, "bond") == 0
-    assert platform("fees", instrument.symbol) == Decimal("0.1497")
+    assert platform("fees", instrument.symbol) == Decimal("0.1441")
     assert platform("escrow", instrument.symbol) == 0
     assert platform("network", instrument.symbol) == 0  # paid out
     assert_reconciled()

@@ -146,7 +146,7 @@ def test_a_two_minute_window_lists_trades_delivers_and_settles():
         _order(
             client_for(buyer),
             {"instrument": inst.symbol, "side": "buy"}
-            | {"price": "13.90", "quantity": "10.0", "client_order_id": "b-1"},
+            | {"price": "13.50", "quantity": "10.0", "client_order_id": "b-1"},
         )
     obligations = list(
         Obligation.objects.filter(instrument=inst.symbol).order_by("trade_id")

@@ -18,7 +18,7 @@ def test_regions_list_is_paginated_with_codes(api):
     assert body["count"] == 15
     guian = next(r for r in body["results"] if r["code"] == "CLU-GUIAN")
     assert guian["role"] == "west-supply"
-    assert guian["green_share"] is None  # unknown is not zero
+    assert guian["green_share"] == "0.3680"  # fixtures/, from shared/refdata
     assert guian["electricity_price_cny_per_kwh"] == "0.4000"
 
 

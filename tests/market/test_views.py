@@ -199,6 +199,7 @@ def test_regions_map_draws_every_region_coloured_by_role(client):
 
 def test_regions_table_says_unknown_for_missing_green_share(client):
     """A null green share reads "unknown" / "未知", never 0%."""
+    Region.objects.filter(code="CLU-GUIAN").update(green_share=None)
     row = row_of(html(client.get(REGIONS)), "CLU-GUIAN")
     assert "unknown" in row
     assert "0%" not in row
@@ -224,27 +225,28 @@ def test_regions_query_count_is_constant(client, django_assert_max_num_queries):
 
 
 def test_move_west_defaults_rank_hand_checked(client):
-    """Shanghai, train, 1000 SCU-h, 500 GB on the A100 (400 W, factor 1):
+    """Shanghai, train, 1000 SCU-h, 500 GB on the A100 (400 W, factor 1). The train
+    tariff assumes 0.05 GB per SCU-h, so s(west, Shanghai) = 0.33 x 0.05 = 0.02:
 
-    Wuhu (same hub, no surcharge): 1000 x 0.4 kW x PUE 1.25 = 500 kWh x 0.60 = 300.00.
-    YRD demo zone: 500 kWh x 0.70 = 350.00.  Hangzhou: 584 kWh x 0.70 = 408.80.
-    Shanghai itself: 584 kWh x 0.72 = 420.48.
-    Horinger: surcharge 0.66 x 1000 = 660.00, 500 GB x 0.33 = 165.00, 480 kWh x 0.35
-    = 168.00: 993.00, more than staying home.
+    Horinger: 1000 x 0.4 kW x PUE 1.2 = 480 kWh x 0.35 = 168.00 + 0.02 x 1000 = 20.00
+    -> 188.00.  Zhongwei: 480 kWh x 0.36 = 172.80 + 20.00 = 192.80.  Qingyang: 480 x
+    0.38 = 182.40 + 20.00 = 202.40.  Gui'an: 480 x 0.40 = 192.00 + 20.00 = 212.00.
+    Shanghai itself: 584 kWh x 0.72 = 420.48. The job's 500 GB is not added again:
+    the surcharge prices the 1000 x 0.05 = 50 GB the tariff assumes.
     """
     body = html(client.get(MOVE_WEST))
     order = result_regions(body)
-    assert order[:4] == ["CLU-WUHU", "CLU-YRD-DEMO", "CITY-HZ", "CITY-SH"]
+    assert order[:4] == ["CLU-HORINGER", "CLU-ZHONGWEI", "CLU-QINGYANG", "CLU-GUIAN"]
     assert len(order) == 15
-    wuhu, home = row_of(body, "CLU-WUHU"), row_of(body, "CITY-SH")
-    assert "300.00" in wuhu
-    assert "cheapest" in wuhu
+    horinger, home = row_of(body, "CLU-HORINGER"), row_of(body, "CITY-SH")
+    assert "cheapest" in horinger
     assert "420.48" in home
     assert ">home<" in home
-    horinger = row_of(body, "CLU-HORINGER")
-    for figure in ("0.66", "660.00", "165.00", "168.00", "993.00", "+572.52"):
+    for figure in ("0.02", "20.00", "50.0", "168.00", "188.00", "-232.48"):
         assert figure in horinger
-    assert "Move to Wuhu DC cluster: 120.48 CNY (28.7%) less than in Shanghai" in body
+    assert "Move to Horinger" in body
+    assert "232.48 CNY (55.3%) less than in Shanghai" in body
+    assert "own 500.0 GB is shown for comparison and is not added" in body
 
 
 def test_move_west_other_origin_and_chip(client):

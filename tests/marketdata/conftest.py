@@ -27,9 +27,10 @@ class Market:
         chip: str = "nvidia-a100-80gb-sxm",
         sell_region: str = "CLU-GUIAN",
         buy_region: str = "CITY-SH",
+        product: str = "day",
     ) -> None:
         self.instrument: Instrument = make_instrument(
-            profile=profile, symbol=f"MD-{next(_symbols)}"
+            profile=profile, symbol=f"MD-{next(_symbols)}", product=product
         )
         seller = ParticipantFactory(is_buyer=False)
         self.buyer = ParticipantFactory(

@@ -19,7 +19,7 @@ RETRY_SECONDS = 120  # longer than any fault lasts: a node restart, PostgreSQL's
 TICK, LOT = Decimal("0.01"), Decimal("0.1")
 # Largest surcharge into the buyers' regions per profile (the soak's regions), so a
 # buyer's all-in value covers the network.
-SURCHARGE = {"train": Decimal("0.80"), "infer": Decimal("1.60"), "hpc": Decimal("0.40")}
+SURCHARGE = {"train": Decimal("0.03"), "infer": Decimal("0.10"), "hpc": Decimal("0.40")}
 
 
 @dataclass

@@ -28,10 +28,10 @@ def flows(instrument):
     place(wuhu, instrument, "sell", "4.0", "11.00")
     west, east = {"regions": ["CLU-GUIAN"]}, {"regions": ["CLU-WUHU"]}
     [first] = place(
-        shanghai, instrument, "buy", "10.0", "12.50", constraints=west
+        shanghai, instrument, "buy", "10.0", "12.00", constraints=west
     ).fills
-    place(beijing, instrument, "buy", "6.0", "12.50", constraints=west)
-    place(shanghai, instrument, "buy", "4.0", "12.50", constraints=east)
+    place(beijing, instrument, "buy", "6.0", "12.00", constraints=west)
+    place(shanghai, instrument, "buy", "4.0", "12.00", constraints=east)
     delivery_report(
         participant=guian,
         trade_id=first.pk,

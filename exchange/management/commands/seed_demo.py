@@ -1,41 +1,78 @@
 """The demo market of `make run`: an operator, a network operator, providers with
-clusters in eastern and western regions, and buyers in the eastern cities.
+clusters in eastern and western regions (chips of several memory sizes, some with a
+verified TEE and certifications), a delivery history that gives the providers
+different reliability scores (`demo_history`), and buyers in the eastern cities,
+some of whose bids ask for hardware and trust.
 
 Idempotent: everything is looked up by username or name first, so a second `make run`
 changes nothing.
 """
 
-from decimal import Decimal
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from exchange.exceptions import ExchangeError
+from exchange.management.demo_history import history_seed
 from exchange.models import Instrument
 from exchange.services.instruments import instruments_list
 from exchange.services.placement import order_place
 from exchange.services.requests import OrderRequest
+from market import operations, tariffs
 from market import services as market_services
 from market.exceptions import DomainError
-from market.models import ChipModel, Participant, Region
+from market.models import ChipModel, Cluster, Participant, Region
+from market.selectors import table_factor
 from settlement.interface import deposit_post
 
 DEMO_PASSWORD = "yiwang-demo"  # noqa: S105  (printed for the demo, by design)
 DEMO_DEPOSIT = Decimal("5000000")
+TICK, LOT = Decimal("0.01"), Decimal("0.1")
 
-# A few resting quotes per open train/infer instrument, so the demo book is not empty:
-# (username, side, cluster name or origin region, price, quantity).
+# A few resting quotes per open train/infer day (a quarter of the quantity on each
+# block), so the demo books are not empty: (username, side, cluster name or origin
+# region, price, quantity). Bids stay below the asks plus surcharges: nothing trades
+# until the bots do. Infer quotes at 90% of these prices.
 QUOTES = [
     ("guian", "sell", "GA-910B", "9.60", "800.0"),
     ("zhongwei", "sell", "ZW-A800", "9.80", "600.0"),
     ("horinger", "sell", "HR-H100", "10.10", "900.0"),
     ("wuhu", "sell", "WH-H100", "10.40", "300.0"),
-    ("bjlab", "buy", "CITY-BJ", "10.20", "500.0"),
-    ("shrender", "buy", "CITY-SH", "10.00", "400.0"),
-    ("szgen", "buy", "CITY-SZ", "9.90", "300.0"),
+    ("bjlab", "buy", "CITY-BJ", "9.40", "500.0"),
+    ("shrender", "buy", "CITY-SH", "9.20", "400.0"),
+    ("szgen", "buy", "CITY-SZ", "9.10", "300.0"),
 ]
+QUOTED_PROFILES = {"train": Decimal(1), "infer": Decimal("0.9")}
+
+# Bids may carry constraints: the lab trains a large model (80 GB per chip, from
+# providers that deliver); the genomics lab's data may only go to a TEE.
+BID_CONSTRAINTS = {
+    "bjlab": {"min_memory_gb": 80, "min_reliability": "0.90"},
+    "szgen": {"confidential": True},
+}
+# What an operator verified of each demo cluster: (TEE, certifications).
+VERIFIED = {
+    "GA-910B": (False, ["MLPS3"]),
+    "GA-H20": (True, ["MLPS3"]),
+    "ZW-A800": (False, ["ISO27001"]),
+    "HR-H100": (True, ["ISO27001", "MLPS3"]),
+    "WH-H100": (False, []),
+    "WH-EPYC": (True, ["MLPS2"]),
+    "SZ-A100": (False, []),
+}
+# Each provider's legal entity: its public code on the providers' page.
+ENTITIES = {
+    "guian": "guian-cloud",
+    "zhongwei": "zhongwei-compute",
+    "horinger": "horinger-green-dc",
+    "wuhu": "wuhu-idc",
+    "szgen": "shenzhen-genomics",
+}
 
 # username, display name, roles, home region, clusters (name, region, chip, count)
 PARTICIPANTS = [
@@ -91,15 +128,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000/")
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="also trade and settle the providers' delivery history (once)",
+        )
 
-    def handle(self, *args, url: str, **options):
+    def handle(self, *args, url: str, history: bool = False, **options):
         with transaction.atomic(durable=True):
             self._operator()
             for spec in PARTICIPANTS:
                 self._participant(*spec)
+            self._verify()
         listed = instruments_list(days=settings.EXCHANGE_LIST_DAYS_AHEAD)
         if listed:
             self.stdout.write(f"Listed {', '.join(i.symbol for i in listed)}.")
+        if history and history_seed("admin") is not None:
+            self.stdout.write("Settled the providers' delivery history.")
         self._quotes()
         self.stdout.write(
             f"\nYiwang demo market: {url}\n"
@@ -126,6 +171,7 @@ class Command(BaseCommand):
                 "is_seller": "seller" in roles,
                 "home_region": Region.objects.get(code=home),
                 "is_network_operator": username == "netop",
+                "legal_entity": ENTITIES.get(username, ""),
             },
         )
         with transaction.atomic():
@@ -146,25 +192,56 @@ class Command(BaseCommand):
                 count=count,
             )
 
+    def _verify(self) -> None:
+        """The demo operator verifies every demo cluster not verified yet."""
+        operator = get_user_model().objects.get(username="admin")
+        for cluster in Cluster.objects.filter(
+            name__in=VERIFIED, verified_at__isnull=True
+        ):
+            confidential, certifications = VERIFIED[cluster.name]
+            operations.cluster_verify(
+                cluster_id=cluster.pk,
+                operator=operator,
+                reason="demo",
+                now=timezone.now(),
+                confidential=confidential,
+                certifications=certifications,
+            )
+
     def _quotes(self) -> None:
-        """Rest the demo quotes on each open train instrument (idempotent through
-        client_order_id)."""
+        """Rest the demo quotes on each open train and infer day and block
+        (idempotent through client_order_id). A provider's ask in a block moves
+        with its electricity: by what its chips' energy per SCU-h costs more or
+        less in the block than over the day, at its region's time-of-use tariff,
+        so night blocks are cheaper where night power is."""
+        hourly = tariffs.hourly_by_region()
         instruments = Instrument.objects.filter(
-            state=Instrument.State.OPEN, profile__code="train"
-        ).order_by("delivery_start")
+            state=Instrument.State.OPEN,
+            profile__code__in=QUOTED_PROFILES,
+            product__in=Instrument.LISTED_PRODUCTS,
+        ).order_by("delivery_start", "symbol")
         for instrument in instruments:
             for username, side, where, price, qty in QUOTES:
                 participant = Participant.objects.get(user__username=username)
-                site = (
-                    {"cluster": participant.clusters.get(name=where).pk}
-                    if side == "sell"
-                    else {"region": where}
-                )
+                scale = QUOTED_PROFILES[instrument.profile.code]
+                price = (Decimal(price) * scale).quantize(TICK)
+                quantity = Decimal(qty)
+                if instrument.product == Instrument.Product.BLOCK:
+                    quantity = (quantity / 4).quantize(LOT)
+                if side == "sell":
+                    cluster = participant.clusters.get(name=where)
+                    price += electricity_offset(instrument, cluster, hourly)
+                    site = {"cluster": cluster.pk}
+                else:
+                    site = {
+                        "region": where,
+                        "constraints": BID_CONSTRAINTS.get(username),
+                    }
                 request = OrderRequest(
                     instrument=instrument.symbol,
                     side=side,
-                    quantity=Decimal(qty),
-                    price=Decimal(price),
+                    quantity=quantity,
+                    price=price,
                     client_order_id=f"demo-{instrument.symbol}-{username}",
                     **site,
                 )
@@ -172,3 +249,25 @@ class Command(BaseCommand):
                     order_place(participant=participant, request=request)
                 except (ExchangeError, DomainError) as exc:
                     self.stderr.write(f"demo quote {username} on {instrument}: {exc}")
+
+
+def electricity_offset(instrument: Instrument, cluster, hourly) -> Decimal:
+    """What a block's electricity costs more (or less) per SCU-h than the day's, for
+    the cluster's chips in its region; 0 for a day or a chip without a TDP."""
+    factor = table_factor(
+        instrument.conversion_table_id, instrument.profile_id, cluster.chip_id
+    )
+    if instrument.product != Instrument.Product.BLOCK or not factor:
+        return Decimal(0)
+    if not cluster.chip.tdp_w:
+        return Decimal(0)
+    region = cluster.region
+    kwh = Decimal(cluster.chip.tdp_w) / 1000 / factor * region.pue
+    day = instrument.delivery_start.astimezone(tariffs.SHANGHAI).replace(hour=0)
+    hours = hourly.get(region.pk)
+    block = tariffs.window_multiplier(
+        hours, instrument.delivery_start, instrument.delivery_end
+    )
+    whole = tariffs.window_multiplier(hours, day, day + timedelta(days=1))
+    offset = kwh * region.electricity_price_cny_per_kwh * (block - whole)
+    return offset.quantize(TICK, ROUND_HALF_UP)

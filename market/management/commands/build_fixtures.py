@@ -41,7 +41,7 @@ PROFILES = [
         "primary": ["bf16_tflops", "fp16_tflops"],
         "primary_weight": "0.6",
         "secondary": {"memory_bandwidth_gbs": 0.3, "memory_gb": 0.1},
-        "intensity": "2.0",
+        "intensity": "0.05",
         "description": "Model training on staged data: dense BF16 (else FP16) "
         "throughput, "
         "memory bandwidth and size.",
@@ -55,7 +55,7 @@ PROFILES = [
         "primary": ["int8_tops", "fp16_tflops"],
         "primary_weight": "0.4",
         "secondary": {"memory_bandwidth_gbs": 0.4, "memory_gb": 0.2},
-        "intensity": "4.0",
+        "intensity": "0.2",
         "description": "Inference serving: INT8 (else FP16) throughput; decoding is "
         "bandwidth-bound, so bandwidth weighs as much.",
     },
@@ -80,9 +80,9 @@ PROFILES = [
         "primary": ["fp32_tflops"],
         "primary_weight": "0.7",
         "secondary": {"memory_bandwidth_gbs": 0.2, "memory_gb": 0.1},
-        "intensity": "8.0",
-        "description": "Rendering: FP32 throughput; scenes and frames move a lot "
-        "of data.",
+        "intensity": "0.3",
+        "description": "Rendering: FP32 throughput; scenes staged at the site, "
+        "frames sent back.",
     },
     {
         "code": "cpu",

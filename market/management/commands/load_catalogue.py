@@ -12,7 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from market import services
-from market.models import ConversionTable, Region, SurchargeTable
+from market.models import ConversionTable, Region, SurchargeTable, TariffPeriod
+
+TARIFFS = "tariffs.json"
 
 
 class Command(BaseCommand):
@@ -24,6 +26,11 @@ class Command(BaseCommand):
                 fixtures = sorted(Path(settings.BASE_DIR, "fixtures").glob("*.json"))
                 call_command("loaddata", *map(str, fixtures), verbosity=0)
                 self.stdout.write(f"Loaded {len(fixtures)} catalogue fixtures.")
+            elif not TariffPeriod.objects.exists():
+                # A catalogue loaded before time-of-use tariffs existed gets them.
+                tariffs = Path(settings.BASE_DIR, "fixtures", TARIFFS)
+                call_command("loaddata", str(tariffs), verbosity=0)
+                self.stdout.write("Loaded the time-of-use tariffs.")
             if not ConversionTable.objects.exists():
                 table = services.conversion_table_publish(notes="initial table")
                 self.stdout.write(f"Published conversion table v{table.version}.")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from exchange.engine import (
     Accepted,
     Amended,
+    Attributes,
     Book,
     Constraints,
     Event,
@@ -28,6 +29,10 @@ from tests.exchange.engine.reference import ReferenceBook, surcharge_if_compatib
 
 REGIONS = ["east", "north", "west", "south", "central"]
 STACKS = ["CUDA", "CANN", "ROCm"]
+# Chips with their vendor and memory per chip (GB; None: unpublished).
+CHIPS = {"h100": ("nvidia", 80), "h20": ("nvidia", 96), "910b": ("huawei", 64)}
+CHIPS["l40"] = ("nvidia", None)
+CERTIFICATIONS = ["MLPS3", "ISO27001", "SOC2"]
 BUY, SELL = Side.BUY, Side.SELL
 TIFS = [TimeInForce.GTC, TimeInForce.GTD, TimeInForce.IOC, TimeInForce.FOK]
 
@@ -38,6 +43,8 @@ class Market:
     regions: list[str]
     stacks: list[str]
     constraints: list[Constraints]
+    # Sells' attributes: None (none known) among them.
+    attributes: list[Attributes | None] = field(default_factory=lambda: [None])
 
 
 def _maybe(
@@ -70,18 +77,43 @@ def markets(draw: st.DrawFn) -> Market:
     }
     pool = draw(st.lists(constraints_in(regions, stacks), min_size=1, max_size=5))
     pool.insert(0, Constraints())
-    return Market(Network(surcharge, latency, green), regions, stacks, pool)
+    sells = draw(st.lists(attributes_any(), min_size=1, max_size=5))
+    sells.insert(0, None)
+    return Market(Network(surcharge, latency, green), regions, stacks, pool, sells)
 
 
 def constraints_in(
     regions: list[str], stacks: list[str]
 ) -> st.SearchStrategy[Constraints]:
+    some = st.frozensets
     return st.builds(
         Constraints,
-        stacks=_maybe(st.frozensets(st.sampled_from(stacks), min_size=1), 2),
+        stacks=_maybe(some(st.sampled_from(stacks), min_size=1), 2),
         max_latency_ms=_maybe(st.integers(0, 60), 2),
-        regions=_maybe(st.frozensets(st.sampled_from(regions), min_size=1), 2),
+        regions=_maybe(some(st.sampled_from(regions), min_size=1), 2),
         min_green_share=_maybe(st.integers(0, 100), 2),
+        chips=_maybe(some(st.sampled_from(sorted(CHIPS)), min_size=1), 3),
+        vendors=_maybe(some(st.sampled_from(["nvidia", "huawei"]), min_size=1), 3),
+        min_memory_gb=_maybe(st.sampled_from([64, 80, 96]), 3),
+        confidential=_maybe(st.booleans(), 2),
+        certifications=_maybe(some(st.sampled_from(CERTIFICATIONS), min_size=1), 3),
+        min_reliability=_maybe(st.integers(80, 100), 3),
+    )
+
+
+@st.composite
+def attributes_any(draw: st.DrawFn) -> Attributes:
+    """A sell's attributes: a chip (its vendor and memory with it), TEE or not,
+    some certifications, a reliability in hundredths (or unknown)."""
+    chip = draw(st.sampled_from(sorted(CHIPS)))
+    vendor, memory = CHIPS[chip]
+    return Attributes(
+        chip=chip,
+        vendor=vendor,
+        memory_gb=memory,
+        confidential=draw(st.booleans()),
+        certifications=draw(st.frozensets(st.sampled_from(CERTIFICATIONS))),
+        reliability=draw(_maybe(st.integers(80, 100), 1)),
     )
 
 
@@ -178,10 +210,14 @@ def build_order(market: Market, oid: int, now: int, cmd: tuple[Any, ...]) -> New
     expires_at = now + life if tif == TimeInForce.GTD else None
     stack = market.stacks[si % len(market.stacks)] if side is SELL else None
     cons = market.constraints[si % len(market.constraints)] if side is BUY else None
+    pool = market.attributes
+    attributes = pool[(mutation + offset) % len(pool)] if side is SELL else None
     if mutation == 55:
         qty = 0
     elif mutation == 56:
         stack, cons = (None, None) if offset % 2 else ("CUDA", Constraints())
+        if side is BUY and offset % 3 == 0:
+            attributes = Attributes("h100")  # attributes on a buy: invalid
     elif mutation == 57:
         expires_at = now + 5  # on a non-GTD order: invalid unless GTD
     elif mutation == 58:
@@ -201,6 +237,7 @@ def build_order(market: Market, oid: int, now: int, cmd: tuple[Any, ...]) -> New
         post_only=post_only,
         market=is_market,
         expires_at=expires_at,
+        attributes=attributes,
     )
 
 
@@ -215,6 +252,8 @@ class Harness:
     ids: list[int] = field(default_factory=list)
     # order id -> [quantity (filled + remaining), filled]
     totals: dict[int, list[int]] = field(default_factory=dict)
+    # order id -> the order as it now trades (an amend may give a sell new attributes)
+    specs: dict[int, NewOrder] = field(default_factory=dict)
     events: int = 0
 
     def __post_init__(self) -> None:
@@ -257,7 +296,10 @@ class Harness:
         if name == "amend":
             target = self._target(cmd[1])
             price = None if cmd[2] is None else 88 + cmd[2]
-            return lambda book: book.amend(target, now, price=price, remaining=cmd[3])
+            attributes = self._new_attributes(target, cmd[1])
+            return lambda book: book.amend(
+                target, now, price=price, remaining=cmd[3], attributes=attributes
+            )
         if name == "expire":
             return lambda book: book.expire(now)
         if name == "cancel_all":
@@ -272,6 +314,17 @@ class Harness:
         oid = resting[0].order_id if duplicate else len(self.ids) + 1
         self.ids.append(oid)
         return build_order(self.market, oid, self.now, cmd)
+
+    def _new_attributes(self, target: int, index: int) -> Attributes | None:
+        """Now and then a sell's amend brings its provider's new attributes (and
+        rarely a buy's, which is invalid)."""
+        spec = self.specs.get(target)
+        pool = [a for a in self.market.attributes if a is not None]
+        if spec is None or not pool or index % 3:
+            return None
+        if spec.side is SELL or index % 51 == 0:
+            return pool[index % len(pool)]
+        return None
 
     def _target(self, index: int) -> int:
         """Mostly a resting order; sometimes any order so far, or an unknown id."""
@@ -293,6 +346,7 @@ class Harness:
         assert live.sequence == self.restored.sequence
         self._check_sequences(before, events)
         self._check_quantities(events)
+        self._check_fills_compatible(events)
         self._check_uncrossed()
         self._check_depth()
 
@@ -324,6 +378,28 @@ class Harness:
             total, filled = totals[o.order_id]
             assert 0 < o.remaining == total - filled
 
+    def _check_fills_compatible(self, events: list[Event]) -> None:
+        """No fill ever violates a constraint of its buy: every constraint meets
+        the sell's attributes as it then traded, at the fill's surcharge."""
+        specs, net = self.specs, self.market.network
+        for e in events:
+            if isinstance(e, Accepted):
+                specs[e.order_id] = e.order
+            elif isinstance(e, Amended) and e.attributes is not None:
+                specs[e.order_id] = specs[e.order_id]._replace(attributes=e.attributes)
+            elif isinstance(e, Fill):
+                buy, sell = specs[e.buy_order_id], specs[e.sell_order_id]
+                assert buy.constraints is not None
+                s = surcharge_if_compatible(
+                    net,
+                    sell.region,
+                    sell.stack,
+                    buy.region,
+                    buy.constraints,
+                    sell.attributes,
+                )
+                assert s == e.surcharge, (e, buy, sell)
+
     def _check_uncrossed(self) -> None:
         orders = self.live.orders()
         sells = [o for o in orders if o.side is SELL]
@@ -335,7 +411,7 @@ class Harness:
                     continue
                 assert b.constraints is not None
                 sur = surcharge_if_compatible(
-                    net, s.region, s.stack, b.region, b.constraints
+                    net, s.region, s.stack, b.region, b.constraints, s.attributes
                 )
                 assert sur is None or s.price + sur > b.price, (s, b)
 

@@ -13,6 +13,7 @@ from typing import Any
 from exchange.engine import (
     Accepted,
     Amended,
+    Attributes,
     Cancelled,
     Constraints,
     Event,
@@ -53,9 +54,15 @@ class _Ref:
 
 
 def surcharge_if_compatible(
-    net: Network, sell_region: Any, stack: Any, buy_region: Any, c: Constraints
+    net: Network,
+    sell_region: Any,
+    stack: Any,
+    buy_region: Any,
+    c: Constraints,
+    attributes: Attributes | None = None,
 ) -> int | None:
-    """The compatibility rule, from the raw network tables."""
+    """The compatibility rule, from the raw network tables and the sell's
+    attributes (none known: every attribute constraint fails)."""
     s = net.surcharge.get((sell_region, buy_region))
     if s is None and sell_region == buy_region:
         s = 0
@@ -75,7 +82,30 @@ def surcharge_if_compatible(
         g = net.green_share.get(sell_region)
         if g is None or g < c.min_green_share:
             return None
+    if not attributes_meet(attributes, c):
+        return None
     return s
+
+
+def attributes_meet(a: Attributes | None, c: Constraints) -> bool:
+    """Whether a sell's attributes meet every attribute constraint of a buy."""
+    if c.chips is not None and (a is None or a.chip not in c.chips):
+        return False
+    if c.vendors is not None and (a is None or a.vendor not in c.vendors):
+        return False
+    if c.min_memory_gb is not None and (
+        a is None or a.memory_gb is None or a.memory_gb < c.min_memory_gb
+    ):
+        return False
+    if c.confidential and (a is None or not a.confidential):
+        return False
+    if c.certifications and (a is None or not c.certifications <= a.certifications):
+        return False
+    return c.min_reliability is None or (
+        a is not None
+        and a.reliability is not None
+        and a.reliability >= c.min_reliability
+    )
 
 
 def invalid(o: NewOrder, now: Any) -> bool:
@@ -89,6 +119,7 @@ def invalid(o: NewOrder, now: Any) -> bool:
         bad |= o.constraints is None or o.stack is not None
     else:
         bad |= o.stack is None or o.constraints is not None
+    bad |= o.side == BUY and o.attributes is not None
     return bad
 
 
@@ -110,7 +141,12 @@ class ReferenceBook:
     def _surcharge(self, sell: NewOrder, buy: NewOrder) -> int | None:
         assert buy.constraints is not None
         return surcharge_if_compatible(
-            self.network, sell.region, sell.stack, buy.region, buy.constraints
+            self.network,
+            sell.region,
+            sell.stack,
+            buy.region,
+            buy.constraints,
+            sell.attributes,
         )
 
     def _crossing(
@@ -219,6 +255,7 @@ class ReferenceBook:
         *,
         price: int | None = None,
         remaining: int | None = None,
+        attributes: Attributes | None = None,
     ) -> list[Event]:
         if (
             (price is None and remaining is None)
@@ -229,16 +266,18 @@ class ReferenceBook:
         r = self._find(order_id)
         if r is None:
             return [Rejected(order_id, RejectCode.ORDER_NOT_OPEN)]
+        if attributes is not None and r.order.side == BUY:
+            return [Rejected(order_id, RejectCode.INVALID)]
         if r.expired(now):
             return self._sweep(now)
         new_price = r.price if price is None else price
         new_rem = r.remaining if remaining is None else remaining
         keeps = new_price == r.price and new_rem <= r.remaining
-        if (
-            not keeps
-            and r.order.post_only
-            and self._others_crossing(r.order, new_price, now)
-        ):
+        # A sell that loses its place takes the attributes it is given.
+        moved = not keeps and attributes is not None
+        moved = moved and attributes != r.order.attributes
+        spec = r.order._replace(attributes=attributes) if moved else r.order
+        if not keeps and spec.post_only and self._others_crossing(spec, new_price, now):
             return [Rejected(order_id, RejectCode.POST_ONLY_WOULD_CROSS)]
         events = self._sweep(now)
         seq = self._next()
@@ -246,12 +285,13 @@ class ReferenceBook:
             events.append(Amended(seq, order_id, new_price, new_rem, r.priority))
             r.remaining = new_rem
             return events
-        events.append(Amended(seq, order_id, new_price, new_rem, seq))
+        new_attributes = attributes if moved else None
+        events.append(Amended(seq, order_id, new_price, new_rem, seq, new_attributes))
         self.resting.remove(r)
-        if not r.order.post_only:
-            new_rem = self._take(r.order, new_price, new_rem, events)
+        if not spec.post_only:
+            new_rem = self._take(spec, new_price, new_rem, events)
         if new_rem:
-            self.resting.append(_Ref(r.order, new_price, new_rem, seq))
+            self.resting.append(_Ref(spec, new_price, new_rem, seq))
         return events
 
     def expire(self, now: Any) -> list[Event]:
@@ -296,6 +336,7 @@ class ReferenceBook:
                     constraints=o.constraints,
                     post_only=o.post_only,
                     expires_at=o.expires_at,
+                    attributes=o.attributes,
                 )
             )
         return out
