@@ -11,7 +11,6 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -98,10 +97,28 @@ LAST_EVENT_ID = OpenApiParameter(
     required=False,
     description="The `id:` of the last event received: the stream resumes after it.",
 )
-STREAM_BODY = OpenApiResponse(
-    OpenApiTypes.STR,
-    description="Server-Sent Events (see the endpoint's description).",
-)
+
+
+def stream_body(events: list[str]) -> OpenApiResponse:
+    """Server-Sent Events, described one event at a time (OpenAPI 3.0 has no
+    itemSchema: the schema of a text/event-stream response is an event's)."""
+    return OpenApiResponse(
+        {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "id": {"type": "string", "description": "the stream's position"},
+                "event": {"type": "string", "enum": events},
+                "data": {"type": "string", "description": "one JSON object"},
+                "retry": {"type": "integer"},
+            },
+        },
+        description="Server-Sent Events (see the endpoint's description).",
+    )
+
+
+MARKET_EVENTS = stream_body(["book", "trade", "level", "state", "region"])
+PRIVATE_EVENTS = stream_body(["order", "fill", "delivery", "settlement", "reset"])
 REDIRECT = OpenApiResponse(
     description="The streams process serves it: follow `Location` "
     "(only when EXCHANGE_STREAMS_URL is set)."
@@ -150,7 +167,7 @@ class MarketStreamApi(StreamApi):
         description=MARKET_DESCRIPTION,
         parameters=[MarketStreamQuery, LAST_EVENT_ID],
         responses={
-            (200, "text/event-stream"): STREAM_BODY,
+            (200, "text/event-stream"): MARKET_EVENTS,
             (307, "application/json"): REDIRECT,
             **_errors(400, 401, 404, 429),
         },
@@ -181,7 +198,7 @@ class PrivateStreamApi(StreamApi):
         description=PRIVATE_DESCRIPTION,
         parameters=[PrivateStreamQuery, LAST_EVENT_ID],
         responses={
-            (200, "text/event-stream"): STREAM_BODY,
+            (200, "text/event-stream"): PRIVATE_EVENTS,
             (307, "application/json"): REDIRECT,
             **_errors(400, 401, 403, 429),
         },

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 
 # DRF's format override, which the endpoints offering CSV read.
 EVERYWHERE = frozenset({"format"})
@@ -17,6 +18,16 @@ def parse_query(serializer_class, request) -> dict:
     """The request's query parameters through an input serializer (400 if invalid)."""
     query = serializer_class(data=request.query_params.dict())
     known_query(request, query.fields)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def parse_whole_query(serializer_class, request) -> dict:
+    """`parse_query` for a view no paginator checks (a list it builds itself): a
+    parameter the serializer does not read is a 400 naming it."""
+    query = serializer_class(data=request.query_params.dict())
+    known_query(request, query.fields)
+    refuse_unknown_query(request, ())
     query.is_valid(raise_exception=True)
     return query.validated_data
 
@@ -50,3 +61,19 @@ class StrictFilterBackend(DjangoFilterBackend):
             if blank:
                 raise ValidationError(blank)
         return super().get_filterset(request, queryset, view)
+
+
+class StrictFormatNegotiation(DefaultContentNegotiation):
+    """`?format=` naming no renderer of the endpoint (or sent empty) is a 400 naming
+    the formats it offers; DRF's own answer is a 404, as if the path were wrong."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(
+            self.settings.URL_FORMAT_OVERRIDE
+        )
+        offered = [r.format for r in renderers]
+        if wanted is not None and wanted not in offered:
+            raise ValidationError(
+                {"format": [f"Must be one of: {', '.join(offered)}."]}
+            )
+        return super().select_renderer(request, renderers, format_suffix)
