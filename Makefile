@@ -44,8 +44,10 @@ $(BIN)/python: | check-python
 $(BIN)/uv: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# The Python client (clients/python) is installed editable: only its own
+# dependencies (its pyproject.toml) call for a new sync.
 # --inexact keeps uv and pip themselves in the venv.
-$(VENV)/.synced: pyproject.toml uv.lock $(BIN)/uv
+$(VENV)/.synced: pyproject.toml uv.lock clients/python/pyproject.toml $(BIN)/uv
 	$(BIN)/uv sync --frozen --inexact --all-groups --python $(BIN)/python
 	@touch $@
 
@@ -61,7 +63,7 @@ var-dirs:
 	@mkdir -p $(VAR)/celery/queue $(VAR)/celery/processed $(VAR)/celery/control $(VAR)/cache $(VAR)/static
 
 run: deps messages var-dirs
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true} YIWANG_DEMO=$${YIWANG_DEMO:-true}; \
 	$(BIN)/python manage.py migrate --noinput -v 0 && \
 	$(BIN)/python manage.py load_catalogue && \
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/ --history && \

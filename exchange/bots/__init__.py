@@ -1,3 +1,4 @@
-"""Example trading bots for the REST API, using only httpx: run one with
+"""Example trading bots for the REST API, using only the Python client
+(clients/python, `yiwang_client`): run one with
 `python -m exchange.bots.<name> --url URL --token KEY [options]` (or --username and
 --password instead of --token). They retry until the server answers."""

@@ -1,88 +1,36 @@
-"""A small REST client for the bots: waits for the server, logs in with a key or a
-username and password, retries transport errors, 429 (after Retry-After) and 5xx.
-Only httpx and the standard library: a bot is what any client of the API could be.
+"""What the bots share on top of the Python client (clients/python, `yiwang_client`):
+waiting for the server, logging in with a key or a username and password, finding
+the instruments to trade, and their command line. The client retries transport
+errors, 429 (after Retry-After) and 5xx, and gives every order a client_order_id,
+so a retried placement never places twice: a bot is what any client of the API
+could be.
 """
 
 import argparse
-import itertools
 import logging
-import random
-import re
-import secrets
 import time
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-import httpx
+import yiwang_client
+from yiwang_client import ApiError, YiwangError
+from yiwang_client.models import Instrument
 
 log = logging.getLogger("yiwang.bots")
-RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+__all__ = [
+    "TRANSIENT",
+    "ApiError",
+    "Client",
+    "base_parser",
+    "connect",
+    "tick_of",
+    "to_tick",
+]
 
 
-class ApiError(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        self.status = response.status_code
-        try:
-            error = response.json()["error"]
-        except (ValueError, KeyError, TypeError):
-            error = {"code": "http_error", "message": response.text[:200]}
-        self.code = error.get("code", "")
-        super().__init__(f"{self.status} {self.code}: {error.get('message', '')}")
-
-
-class Client:
-    def __init__(self, url: str, *, timeout: float = 10.0, attempts: int = 8) -> None:
-        base = url.rstrip("/") + "/api/v1/"
-        self.http = httpx.Client(base_url=base, timeout=timeout)
-        self.attempts = attempts
-        self._run = secrets.token_hex(4)  # ids stay unique across restarts of a bot
-        self._sent = itertools.count(1)
-
-    def close(self) -> None:
-        self.http.close()
-
-    # --- transport ----------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        """One call, retried on transport errors, 429 and 5xx; other 4xx raise."""
-        delay = 0.2
-        for attempt in range(1, self.attempts + 1):
-            try:
-                response = self.http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                if attempt == self.attempts:
-                    raise
-                log.info("%s %s: %s; retrying", method, path, exc)
-            else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code not in RETRY_STATUSES or (
-                    attempt == self.attempts
-                ):
-                    raise ApiError(response)
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and re.fullmatch(r"[0-9]+", retry_after):
-                    delay = max(delay, float(retry_after))
-            time.sleep(delay * random.uniform(1, 1.5))  # noqa: S311
-            delay = min(delay * 2, 10)
-        raise AssertionError("unreachable")
-
-    def get(self, path: str, **params) -> dict:
-        return self.request("GET", path, params=params).json()
-
-    def post(self, path: str, body: dict | None = None) -> dict:
-        return self.request("POST", path, json=body or {}).json()
-
-    def delete(self, path: str, **params) -> dict:
-        return self.request("DELETE", path, params=params).json()
-
-    def client_order_id(self) -> str:
-        """A new order's id. `request` sends a request again after a lost connection
-        or a 5xx, when the first may have been placed: with the id, the retry gets
-        the first order back instead of placing a second."""
-        return f"bot-{self._run}-{next(self._sent)}"
-
-    def place(self, body: dict) -> dict:
-        """POST an order under a new client_order_id (retries are idempotent)."""
-        return self.post("orders/", body | {"client_order_id": self.client_order_id()})
+class Client(yiwang_client.Client):
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        super().__init__(url, timeout=timeout, client_order_id_prefix="bot")
 
     def wait_until_up(self, max_seconds: float | None = None) -> None:
         """Poll until the API answers (the server may still be starting); by
@@ -90,67 +38,64 @@ class Client:
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         while True:
             try:
-                if self.http.get("regions/", params={"limit": 1}).status_code == 200:
-                    return
-            except httpx.TransportError:
+                self.list_regions(limit=1)
+                return
+            except YiwangError:
                 pass
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("the API did not answer")
             time.sleep(1)
 
-    def login(self, *, token: str | None, username: str | None, password: str | None):
+    def login(
+        self, *, token: str | None, username: str | None, password: str | None
+    ) -> None:
         if not token:
             if not (username and password):
                 raise SystemExit("give --token, or --username and --password")
-            body = {"username": username, "password": password, "name": "bot"}
-            token = self.post("auth/token/", body)["key"]
-        self.http.headers["Authorization"] = f"Token {token}"
+            token = self.create_token(
+                username=username, password=password, name="bot"
+            ).key
+        self.token = token
 
     # --- the market ------------------------------------------------------------------
-    def instrument(self, *, symbol: str | None, profile: str) -> dict:
+    def instrument(self, *, symbol: str | None, profile: str) -> Instrument:
         """The named instrument, else the profile's next open one."""
         if symbol:
-            return self.get(f"instruments/{symbol}/")
+            return self.get_instrument(symbol)
         while True:
-            rows = self.get("instruments/", profile=profile, state="open", limit=500)[
-                "results"
-            ]
-            if rows:
-                return min(rows, key=lambda r: r["delivery_start"])
+            rows = self.list_instruments(profile=profile, state="open", limit=500)
+            if rows.results:
+                return min(rows.results, key=lambda r: r.delivery_start)
             log.info("no open %s instrument yet; waiting", profile)
             time.sleep(5)
 
-    def open_instruments(self, *, profile: str, products: set[str]) -> list[dict]:
+    def open_instruments(self, *, profile: str, products: set[str]) -> list[Instrument]:
         """The profile's open instruments of these products (`day`, `block`), by
-        delivery start; an instrument without a product field counts as a day."""
-        rows = self.get("instruments/", profile=profile, state="open", limit=500)
+        delivery start; an instrument without a product counts as a day."""
+        rows = self.list_instruments(profile=profile, state="open", limit=500)
         return sorted(
-            (r for r in rows["results"] if r.get("product", "day") in products),
-            key=lambda r: (r["delivery_start"], r["delivery_end"]),
+            (r for r in rows.results if (r.product or "day") in products),
+            key=lambda r: (r.delivery_start, r.delivery_end),
         )
 
     def filled_quantity(self, symbol: str, since_trade: int = 0) -> Decimal:
         """What this participant traded on `symbol` (trades after `since_trade`)."""
-        total, url = Decimal(0), None
-        params = {"instrument": symbol, "limit": 500}
-        while True:
-            page = (
-                self.request("GET", url).json() if url else self.get("fills/", **params)
-            )
-            for fill in page["results"]:
-                if fill["trade_id"] > since_trade:
-                    total += Decimal(fill["quantity"])
-            url = page["next"]
-            if not url:
-                return total
+        fills = self.paginate(self.list_fills, instrument=symbol, limit=500)
+        return sum((f.quantity for f in fills if f.trade_id > since_trade), Decimal(0))
 
     def last_trade_id(self, symbol: str) -> int:
-        rows = self.get("fills/", instrument=symbol, limit=1)["results"]
-        return rows[0]["trade_id"] if rows else 0
+        rows = self.list_fills(instrument=symbol, limit=1).results
+        return rows[0].trade_id if rows else 0
 
 
 # What a bot survives by logging and trying again: a refusal, a server that went away.
-TRANSIENT = (ApiError, httpx.HTTPError)
+TRANSIENT = (YiwangError,)
+
+
+def tick_of(instrument: Instrument) -> Decimal:
+    if instrument.tick_size is None:
+        raise ValueError(f"{instrument.symbol} has no tick size")
+    return instrument.tick_size
 
 
 def to_tick(price: Decimal, tick: Decimal, *, up: bool) -> Decimal:

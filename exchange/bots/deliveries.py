@@ -16,28 +16,26 @@ import time
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 
+from yiwang_client.models import Delivery
+
 from exchange.bots.client import TRANSIENT, Client, base_parser
 
 log = logging.getLogger("yiwang.bots.deliveries")
 LOT = Decimal("0.1")
 
 
-def pending(client: Client, role: str, status: str) -> list[dict]:
-    body = client.get("deliveries/", role=role, status=status, limit=500)
-    return body["results"]
+def pending(client: Client, role: str, status: str) -> list[Delivery]:
+    return client.list_deliveries(role=role, status=status, limit=500).results
 
 
 def report(client: Client, share: Decimal, now: datetime) -> int:
     """Report each started trade not reported yet: `share` of its quantity."""
     done = 0
     for row in pending(client, "seller", "pending"):
-        if datetime.fromisoformat(row["delivery_start"]) > now:
+        if row.delivery_start > now:
             continue
-        delivered = (Decimal(row["quantity"]) * share).quantize(LOT, ROUND_FLOOR)
-        client.post(
-            f"deliveries/{row['trade_id']}/report/",
-            {"delivered_quantity": str(delivered)},
-        )
+        delivered = (row.quantity * share).quantize(LOT, ROUND_FLOOR)
+        client.report_delivery(row.trade_id, delivered_quantity=delivered)
         done += 1
     return done
 
@@ -47,12 +45,9 @@ def confirm(client: Client, rng: random.Random, dispute_share: float) -> int:
     done = 0
     for row in pending(client, "buyer", "reported"):
         if rng.random() < dispute_share:
-            client.post(
-                f"deliveries/{row['trade_id']}/dispute/",
-                {"reason": "less delivered than reported"},
-            )
+            client.dispute_delivery(row.trade_id, reason="less delivered than reported")
         else:
-            client.post(f"deliveries/{row['trade_id']}/confirm/")
+            client.confirm_delivery(row.trade_id)
         done += 1
     return done
 

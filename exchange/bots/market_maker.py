@@ -14,39 +14,52 @@ import logging
 import time
 from decimal import Decimal
 
-from exchange.bots.client import TRANSIENT, Client, base_parser, connect, to_tick
+from yiwang_client import NewOrder
+from yiwang_client.models import Cluster, Instrument
+
+from exchange.bots.client import (
+    TRANSIENT,
+    Client,
+    base_parser,
+    connect,
+    tick_of,
+    to_tick,
+)
 
 log = logging.getLogger("yiwang.bots.market_maker")
 
 
-def reference_price(client: Client, instrument: dict, region: str) -> Decimal | None:
+def reference_price(
+    client: Client, instrument: Instrument, region: str
+) -> Decimal | None:
     """The region's locational price, else the last or reference price."""
-    body = client.get("prices/locational/", symbol=instrument["symbol"])
-    row = next((r for r in body["results"] if r["region"] == region), None)
+    body = client.get_locational_prices(symbol=instrument.symbol)
+    row = next((r for r in body.results if r.region == region), None)
     for price in (
-        row and row["price"],
-        instrument.get("last_price"),
-        instrument.get("reference_price"),
+        row and row.price,
+        instrument.last_price,
+        instrument.reference_price,
     ):
         if price:
-            return Decimal(price)
+            return price
     return None
 
 
-def quotes(instrument: dict, mid: Decimal, args, cluster: dict) -> list[dict]:
-    tick, half = Decimal(instrument["tick_size"]), Decimal(args.spread) / 2
-    symbol, quantity = instrument["symbol"], args.quantity
+def quotes(
+    instrument: Instrument, mid: Decimal, args, cluster: Cluster
+) -> list[NewOrder]:
+    tick, half = tick_of(instrument), Decimal(args.spread) / 2
+    symbol, quantity = instrument.symbol, args.quantity
     bid = to_tick(mid - half, tick, up=False)
     ask = to_tick(mid + half, tick, up=True)
+    common = {"instrument": symbol, "quantity": quantity, "post_only": True}
     return [
-        {"instrument": symbol, "side": "sell", "price": str(ask)}
-        | {"quantity": quantity, "cluster": cluster["id"], "post_only": True},
-        {"instrument": symbol, "side": "buy", "price": str(bid)}
-        | {"quantity": quantity, "region": args.region, "post_only": True},
+        NewOrder(side="sell", price=ask, cluster=cluster.id, **common),
+        NewOrder(side="buy", price=bid, region=args.region, **common),
     ]
 
 
-def quoted_instruments(client: Client, args) -> list[dict]:
+def quoted_instruments(client: Client, args) -> list[Instrument]:
     """--symbol alone, else the next `--horizon` open products of the profile."""
     if args.symbol:
         return [client.instrument(symbol=args.symbol, profile=args.profile)]
@@ -55,10 +68,10 @@ def quoted_instruments(client: Client, args) -> list[dict]:
     return rows[: args.horizon]
 
 
-def requote(client: Client, args, cluster: dict) -> None:
+def requote(client: Client, args, cluster: Cluster) -> None:
     """Cancel the standing quotes, then quote again around the prices now."""
     instruments = quoted_instruments(client, args)
-    client.delete("orders/")
+    client.cancel_orders()
     orders = []
     for instrument in instruments:
         mid = reference_price(client, instrument, args.region)  # without its own
@@ -66,16 +79,11 @@ def requote(client: Client, args, cluster: dict) -> None:
             orders += quotes(instrument, mid, args, cluster)
     if not orders:
         return
-    batch = {
-        "orders": [
-            quote | {"client_order_id": client.client_order_id()} for quote in orders
-        ]
-    }
-    for result in client.post("orders/batch/", batch)["results"]:
-        if result["status"] >= 400:
-            log.info("quote refused: %s", result["error"]["message"])
-        else:
-            log.debug("%s %s", result["order"]["side"], result["order"]["price"])
+    for result in client.place_orders(orders).results:
+        if result.error is not None:
+            log.info("quote refused: %s", result.error.message)
+        elif result.order is not None:
+            log.debug("%s %s", result.order.side, result.order.price)
 
 
 def main(argv=None) -> int:
@@ -89,11 +97,11 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     client = connect(args)
-    clusters = client.get("clusters/", limit=500)["results"]
-    cluster = next((c for c in clusters if args.cluster in (None, c["id"])), None)
+    clusters = client.list_clusters(limit=500).results
+    cluster = next((c for c in clusters if args.cluster in (None, c.id)), None)
     if cluster is None:
         raise SystemExit("a market maker needs a cluster (POST /api/v1/clusters/)")
-    args.region = args.region or cluster["region"]
+    args.region = args.region or cluster.region
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else 0
     while not deadline or time.monotonic() < deadline:
         try:
@@ -101,7 +109,7 @@ def main(argv=None) -> int:
         except TRANSIENT as exc:
             log.warning("%s; trying again", exc)
         time.sleep(args.interval)
-    client.delete("orders/")
+    client.cancel_orders()
     return 0
 
 

@@ -16,12 +16,15 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from yiwang_client.models import Instrument
+
 from exchange.bots.client import (
     TRANSIENT,
     ApiError,
     Client,
     base_parser,
     connect,
+    tick_of,
 )
 
 log = logging.getLogger("yiwang.bots.zic")
@@ -51,11 +54,12 @@ class Trader:
         return self.rng.randint(low, high) * tick
 
     def order(self, symbol: str, price: Decimal, quantity: Decimal) -> dict:
+        """The fields of `place_order`."""
         body = {
             "instrument": symbol,
             "side": self.side,
-            "price": str(price),
-            "quantity": str(quantity),
+            "price": price,
+            "quantity": quantity,
         }
         if self.side == "sell":
             body["cluster"] = self.cluster
@@ -63,12 +67,14 @@ class Trader:
             body["region"] = self.region
         return body
 
-    def run_unit(self, instrument: dict, *, interval: float, deadline: float) -> bool:
+    def run_unit(
+        self, instrument: Instrument, *, interval: float, deadline: float
+    ) -> bool:
         """Trade `quantity` on the instrument; False if time ran out first."""
-        symbol, tick = instrument["symbol"], Decimal(instrument["tick_size"])
+        symbol, tick = instrument.symbol, tick_of(instrument)
         since = self.client.last_trade_id(symbol)
         while True:
-            self.client.delete("orders/", instrument=symbol, side=self.side)
+            self.client.cancel_orders(instrument=symbol, side=self.side)
             done = self.client.filled_quantity(symbol, since_trade=since)
             left = self.quantity - done
             if left <= 0:
@@ -77,7 +83,7 @@ class Trader:
                 return False
             price = self.draw(tick)
             try:
-                self.client.place(self.order(symbol, price, left))
+                self.client.place_order(**self.order(symbol, price, left))
             except ApiError as exc:
                 if exc.code == "instrument_not_open":
                     return False
@@ -85,7 +91,7 @@ class Trader:
             time.sleep(interval * self.rng.uniform(0.5, 1.5))
 
 
-def pick(client: Client, args, rng: random.Random) -> dict:
+def pick(client: Client, args, rng: random.Random) -> Instrument:
     """--symbol, else one of the profile's next open products (the day or one of
     its blocks), drawn at random so that every block gets traded."""
     if args.symbol:
@@ -114,10 +120,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     client = connect(args)
     if args.side == "sell" and args.cluster is None:
-        clusters = client.get("clusters/", limit=1)["results"]
+        clusters = client.list_clusters(limit=1).results
         if not clusters:
             raise SystemExit("a seller needs a cluster (POST /api/v1/clusters/)")
-        args.cluster = clusters[0]["id"]
+        args.cluster = clusters[0].id
     trader = Trader(
         client=client,
         side=args.side,
@@ -143,10 +149,10 @@ def main(argv=None) -> int:
             continue
         if done:
             units += 1
-            log.info("%s traded unit %d on %s", args.side, units, instrument["symbol"])
+            log.info("%s traded unit %d on %s", args.side, units, instrument.symbol)
         elif deadline and time.monotonic() > deadline:
             break
-    client.delete("orders/")
+    client.cancel_orders()
     return 0
 
 
