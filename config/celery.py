@@ -53,6 +53,20 @@ app.conf.update(
             "task": "settlement.tasks.reliability_refresh_all",
             "schedule": crontab(minute=20),
         },
+        # Notifications: fills beyond each instrument's watermark, report deadlines,
+        # and deliveries whose enqueued attempt never ran (market/notifications/).
+        "notifications-fills": {
+            "task": "exchange.notifications.tasks.fills_sweep",
+            "schedule": 10.0,
+        },
+        "notifications-report-deadlines": {
+            "task": "settlement.tasks.reports_due_notify",
+            "schedule": 60.0,
+        },
+        "notifications-deliveries": {
+            "task": "market.notifications.tasks.deliveries_sweep",
+            "schedule": 30.0,
+        },
         "reconcile-nightly": {
             "task": "exchange.tasks.reconcile",
             "schedule": crontab(hour=3, minute=30),

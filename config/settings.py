@@ -6,10 +6,12 @@ with no CELERY_BROKER_URL Celery uses kombu's filesystem transport under var/, s
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,8 +35,35 @@ if not SECRET_KEY:
         _key_file.write_text(get_random_secret_key())
     SECRET_KEY = _key_file.read_text().strip()
 
+# The demo of `make run`, never a deployment: web deposit requests are approved at
+# once, `seed_demo` may plant its participants (a superuser with a known password,
+# 5M CNY deposits), and `verify_cluster` defaults to the demo's operator. Apart from
+# DEBUG on purpose: turning on debugging must not turn a database into a demo.
+YIWANG_DEMO = env.bool("YIWANG_DEMO", default=False)
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS (`manage.py check --deploy` has nothing to say) ---------------------------
+# Outside DEBUG the site is assumed to be served over HTTPS: plain http is redirected,
+# cookies are sent only over TLS, and browsers are told to use nothing else (HSTS).
+# A server run with DEBUG off over plain http on loopback (benchmarks, the soak, CI's
+# schemathesis run, tests) sets DJANGO_HTTPS=false. Behind a TLS-terminating proxy
+# that sets X-Forwarded-Proto (and strips a client's own), set
+# DJANGO_SECURE_PROXY_SSL_HEADER=true, or the redirect loops.
+HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=HTTPS * 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_SUBDOMAINS", default=HTTPS
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=HTTPS)
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +77,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "drf_spectacular_sidecar",
+    "axes",
     "market",
     "settlement",
     "exchange",
@@ -55,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a login it refused into a 429 (market/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +155,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "config.cache.RedisCache",  # one redis-py client per pool
             "LOCATION": REDIS_URL,
+            # A Redis that is down or unreachable costs a request this long at most,
+            # not a hang: the throttles then fail open, /healthz answers 503.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float(
+                    "REDIS_CONNECT_TIMEOUT", default=0.5
+                ),
+                "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+            },
         }
     }
 else:
@@ -139,9 +181,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out login before the password is even checked.
+# It needs the request, so an authenticate() without one (no such call in the
+# project) fails loudly instead of skipping the lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (market/lockout.py): FAILURE_LIMIT failed logins for a username,
+# or from a client IP, lock further attempts for COOLOFF minutes after the last
+# failure; counted in the database so it holds without Redis.
+AXES_FAILURE_LIMIT = env.int("YIWANG_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("YIWANG_LOGIN_COOLOFF_MINUTES", default=15)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it: it ends when the window has passed.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "market.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "market.lockout.client_ip"
+AXES_VERBOSE = False
+# Not axes' own admin: its unlock action has no permission of its own and writes no
+# audit row, which every operator power here must (market/audit.py). A lockout ends
+# by itself after the cool-off.
+AXES_ENABLE_ADMIN = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+# Password-reset mail goes through EMAIL_URL (django-environ's form, e.g.
+# smtp+tls://user:password@mail.example.com:587); unset, a local SMTP relay, or the
+# console in the demo and with DEBUG (check --deploy refuses the console).
+_mail = env.email_url(
+    "EMAIL_URL",
+    default="consolemail://" if DEBUG or YIWANG_DEMO else "smtp://localhost:25",
+)
+_smtp_options = {
+    "host": _mail["EMAIL_HOST"],
+    "port": _mail["EMAIL_PORT"],
+    "username": _mail["EMAIL_HOST_USER"],
+    "password": _mail["EMAIL_HOST_PASSWORD"],
+    "use_tls": _mail.get("EMAIL_USE_TLS", False),
+    "use_ssl": _mail.get("EMAIL_USE_SSL", False),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _mail["EMAIL_BACKEND"],
+        "OPTIONS": _smtp_options
+        if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Yiwang <noreply@localhost>")
 
 # --- Internationalization ---------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -188,6 +279,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yiwang compute exchange API",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "DESCRIPTION": (
         "REST API v1 of the Yiwang compute exchange. Decimals are strings; errors use "
         '`{"error": {"code", "message", "fields"}}`.'
@@ -278,6 +373,25 @@ EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
 # this host, where a proxy routes /api/v1/stream/ to it; set, the WSGI server answers
 # stream requests with a redirect there (`make run` sets it to its second port).
 EXCHANGE_STREAMS_URL = env.str("EXCHANGE_STREAMS_URL", default="")
+# Content-Security-Policy (Django's own middleware): scripts only from our own
+# files (static/js/site.js replaces inline handlers and htmx's eval'd trigger
+# filters; Swagger UI comes from drf-spectacular-sidecar with its split view), never
+# inline or eval'd, so an injected <script> does not run. Styles may be inline: colour
+# swatches carry style attributes from data, and htmx, the chart library and Swagger
+# UI insert <style> elements; a style cannot run code. The live pages' streams may
+# also come from the streams process's origin, which config.middleware adds to
+# connect-src at each response (EXCHANGE_STREAMS_URL).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 # Open streams per participant (anonymous market streams: per client address).
 EXCHANGE_STREAMS_PER_PARTICIPANT = env.int(
     "EXCHANGE_STREAMS_PER_PARTICIPANT", default=5
@@ -304,6 +418,22 @@ EXCHANGE_STREAMS_PRIVATE_MAX_AGE_SECONDS = 86400
 EXCHANGE_STREAMS_SETTLEMENT_LAG_SECONDS = 2
 # Redis pub/sub channel (empty: named after the database, as channels are global).
 EXCHANGE_STREAMS_CHANNEL = env.str("EXCHANGE_STREAMS_CHANNEL", default="")
+
+# --- Notifications (market/notifications/, docs/notifications.md) -----------------
+# E-mail goes where EMAIL_URL says (the console in the demo; see above).
+# A webhook attempt that fails is retried after BASE x 2^(n-1) seconds (capped at an
+# hour), up to MAX_ATTEMPTS attempts in all.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int(
+    "NOTIFICATIONS_RETRY_BASE_SECONDS", default=10
+)
+NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS = 5
+# The sweep re-enqueues a pending delivery only this long after its attempt was due.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = 60
+# How often a process re-reads who has notifications on (after-commit collection).
+NOTIFICATIONS_SUBSCRIBERS_TTL_SECONDS = 2.0
+# Webhooks to loopback addresses: tests only (a receiver thread on 127.0.0.1).
+NOTIFICATIONS_ALLOW_LOOPBACK = False
 
 # --- Operators (admin) ------------------------------------------------------------
 # A deposit request above this many CNY is approved only by a second operator

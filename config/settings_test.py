@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+# Tests (and the servers they start, which inherit the environment) speak plain http.
+os.environ.setdefault("DJANGO_HTTPS", "false")
 
 from config.settings import *  # noqa: F403
 from config.settings import env

@@ -1,7 +1,10 @@
 """Project-level views: the home page, health, and error pages that answer in the API's
 envelope under /api/ and in HTML elsewhere."""
 
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -12,17 +15,38 @@ from core import heartbeat
 from market.api.errors import api_not_found as _api_not_found
 from market.api.errors import api_server_error
 
+logger = logging.getLogger(__name__)
+
 
 @never_cache
 def healthz(request):
     """200 only when beat's heartbeat task ran on a worker in the last 30 s: proves web,
-    worker and beat are all alive."""
-    age = heartbeat.age_seconds()
+    worker and beat are all alive. Otherwise 503, saying what is wrong: `down` lists
+    the dependencies that do not answer (`database`, `cache`), `stale` a heartbeat
+    that is missing or too old."""
+    down = [] if _database_answers() else ["database"]
+    try:
+        age = heartbeat.age_seconds()
+    except heartbeat.CACHE_ERRORS:
+        logger.warning("healthz: the cache does not answer", exc_info=True)
+        down.append("cache")
+        age = None
     ok = age is not None and age <= settings.HEARTBEAT_MAX_AGE_SECONDS
+    status = "down" if down else "ok" if ok else "stale"
     return JsonResponse(
-        {"status": "ok" if ok else "stale", "heartbeat_age_s": age},
-        status=200 if ok else 503,
+        {"status": status, "down": down, "heartbeat_age_s": age},
+        status=200 if status == "ok" else 503,
     )
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.warning("healthz: the database does not answer", exc_info=True)
+        return False
+    return True
 
 
 @csrf_exempt  # any method: an unknown API URL is a 404 in the envelope, not a 403

@@ -6,6 +6,10 @@ than it would cost to rebuild (`catch_up_limit`), it applies the events it misse
 `OrderEvent`; otherwise (cold, far behind, or ahead because a transaction that changed
 it rolled back) it is rebuilt from the open orders. Entry points also drop the books a
 failed attempt touched, so a rolled-back change never survives in memory.
+
+`book_copy` gives a reader (an order's preview) a private book at the sequence
+number its consistent snapshot read, without the lock: a copy of the warm book
+when no transaction has it checked out, brought to that number the same way.
 """
 
 import threading
@@ -26,6 +30,10 @@ CATCH_UP_PER_ORDER = 1
 
 _books: dict[int, engine.Book] = {}
 _ids: dict[str, int] = {}  # symbol -> instrument id, of the books kept
+# Per instrument id: the transactions that have its book checked out now, and a
+# count of checkouts and returns, so a copy can tell that none overlapped it.
+_out: dict[int, int] = {}
+_turns: dict[int, int] = {}
 _registry_lock = threading.Lock()
 _attempt = threading.local()
 
@@ -126,12 +134,29 @@ def book_checkout(instrument: Instrument, missed: list | None = None) -> engine.
     """The instrument's book, current with the database. Caller holds the instrument's
     row lock (select_for_update) for the rest of its transaction. `missed`: what
     `missed_read` read after the lock was taken, if the caller sent it along."""
+    pk = instrument.pk
     with _registry_lock:
-        book = _books.get(instrument.pk)
+        book = _books.get(pk)
+        if pk not in touched():
+            _out[pk] = _out.get(pk, 0) + 1
+        _turns[pk] = _turns.get(pk, 0) + 1
+    touched().add(pk)
+    book = _brought_to(instrument, book, missed)
+    with _registry_lock:
+        _books[pk] = book
+        _ids[instrument.symbol] = pk
+    return book
+
+
+def _brought_to(
+    instrument: Instrument, book: engine.Book | None, missed: list | None = None
+) -> engine.Book:
+    """`book` (None: cold) at `instrument.sequence`: caught up on the events it
+    missed, or rebuilt from the open orders."""
     behind = None if book is None else instrument.sequence - book.sequence
-    if behind is None or behind < 0 or behind > catch_up_limit(book):
-        book = book_rebuild(instrument)
-    elif behind:
+    if book is None or behind is None or behind < 0 or behind > catch_up_limit(book):
+        return book_rebuild(instrument)
+    if behind:
         rows = [row for row in missed or () if row[1] > book.sequence]
         if len(rows) != behind:  # read for an older book, or not read: read now
             rows = _missed(instrument, book)
@@ -139,11 +164,34 @@ def book_checkout(instrument: Instrument, missed: list | None = None) -> engine.
             codec.event_from_row(kind, seq, order_id, data)
             for kind, seq, order_id, data in rows
         )
-    with _registry_lock:
-        _books[instrument.pk] = book
-        _ids[instrument.symbol] = instrument.pk
-    touched().add(instrument.pk)
     return book
+
+
+def book_copy(instrument: Instrument) -> engine.Book:
+    """A private book at `instrument.sequence`, for a reader inside a consistent
+    snapshot (which `instrument` was read in), without the instrument's lock: a
+    copy of the warm book, taken while no transaction had it checked out (nothing
+    changes it then) and brought to that number, else one rebuilt. Changing it
+    changes no warm book."""
+    pk = instrument.pk
+    with _registry_lock:
+        book, out, turn = _books.get(pk), _out.get(pk, 0), _turns.get(pk, 0)
+    copy = None if book is None or out else _copied(book, pk, turn)
+    return _brought_to(instrument, copy)
+
+
+def _copied(book: engine.Book, pk: int, turn: int) -> engine.Book | None:
+    """A copy of instrument `pk`'s warm `book`, or None when a checkout began
+    while it was taken (`turn` moved on): the copy may be torn then, or fail."""
+    try:
+        copy = engine.Book.restore(book.network, book.orders(), book.sequence)
+    except Exception:
+        with _registry_lock:
+            if _turns.get(pk, 0) != turn:
+                return None
+        raise
+    with _registry_lock:
+        return copy if _turns.get(pk, 0) == turn else None
 
 
 def missed_reads(symbols: set[str]) -> dict[str, Read]:
@@ -188,11 +236,20 @@ def discard_touched() -> None:
     with _registry_lock:
         for instrument_id in touched():
             _books.pop(instrument_id, None)
-    touched().clear()
+    _returned()
 
 
 def forget_touched() -> None:
     """The attempt committed: its books are current."""
+    _returned()
+
+
+def _returned() -> None:
+    """The current attempt's books are checked in again."""
+    with _registry_lock:
+        for instrument_id in touched():  # (`clear` may have reset the counts)
+            _out[instrument_id] = max(_out.get(instrument_id, 0) - 1, 0)
+            _turns[instrument_id] = _turns.get(instrument_id, 0) + 1
     touched().clear()
 
 
@@ -207,4 +264,7 @@ def clear() -> None:
     with _registry_lock:
         _books.clear()
         _ids.clear()
+        _out.clear()
+        _turns.clear()
+    touched().clear()
     caches.clear()

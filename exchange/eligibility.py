@@ -152,23 +152,10 @@ def reason_texts(
 
 def _text(rule: str, g: AskGroup, c: dict, latency_ms) -> str:
     chip = g.chip
-    if rule == "link":
-        return _("no network link to your region")
+    if rule in REGION_RULES:
+        return _region_text(rule, c, latency_ms)
     if rule == "stack":
         return _("software stack %(stack)s not allowed") % {"stack": g.stack}
-    if rule == "region":
-        return _("region not allowed (regions or data residency)")
-    if rule == "latency":
-        if latency_ms is None:
-            return _("latency unknown or over %(max)s ms") % {
-                "max": c.get("max_latency_ms")
-            }
-        return _("latency %(ms)s ms is over %(max)s") % {
-            "ms": Decimal(latency_ms).normalize(),
-            "max": c.get("max_latency_ms"),
-        }
-    if rule == "green_share":
-        return _("green-power share unknown or under the minimum")
     if rule == "chip":
         return _("chip %(chip)s not among the chips asked for") % {"chip": chip.model}
     if rule == "vendor":
@@ -192,6 +179,113 @@ def _text(rule: str, g: AskGroup, c: dict, latency_ms) -> str:
         "have": g.reliability if g.reliability is not None else "?",
         "need": c.get("min_reliability"),
     }
+
+
+def _region_text(rule: str, c: dict, latency_ms) -> str:
+    """A rule of the pair of regions, in plain words."""
+    if rule == "link":
+        return _("no network link to your region")
+    if rule == "region":
+        return _("region not allowed (regions or data residency)")
+    if rule == "latency":
+        if latency_ms is None:
+            return _("latency unknown or over %(max)s ms") % {
+                "max": c.get("max_latency_ms")
+            }
+        return _("latency %(ms)s ms is over %(max)s") % {
+            "ms": Decimal(latency_ms).normalize(),
+            "max": c.get("max_latency_ms"),
+        }
+    return _("green-power share unknown or under the minimum")
+
+
+# The rules of a pair of regions: they rule out a region as a whole, not some of the
+# asks resting there.
+REGION_RULES = ("link", "region", "latency", "green_share")
+
+
+# --- per region ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegionVerdict:
+    """Whether a region's side of the market could trade with an order, and why
+    not in plain words (None when it could)."""
+
+    region: str
+    eligible: bool
+    reason: str | None
+
+
+def _verdict(region: str, texts: Iterable[str]) -> RegionVerdict:
+    texts = list(dict.fromkeys(texts))  # each once, in the order found
+    return RegionVerdict(region, not texts, "; ".join(texts) or None)
+
+
+def buy_regions(
+    instrument: Instrument,
+    network: engine.Network,
+    *,
+    origin: str,
+    constraints: dict,
+    participant_id: int,
+) -> list[RegionVerdict]:
+    """Per region, whether its sellers could serve a buy from `origin` with
+    `constraints` (as an order stores them), and why not: a rule of the pair of
+    regions rules it out whole; else the rules that keep every ask of others
+    resting there from the buy. A region where nothing rests is ruled out only by
+    the first kind."""
+    wanted = codec.constraints_engine(constraints)
+    groups = ask_groups(instrument, excluding_participant_id=participant_id)
+    evaluate(groups, network, origin, wanted, instrument.tick_size)
+    verdicts = []
+    for code in Region.objects.order_by("code").values_list("code", flat=True):
+        latency_ms = network.latency(code, origin)
+        texts = [
+            _region_text(rule, constraints, latency_ms)
+            for rule in network.exclusions(code, None, None, origin, wanted)
+            if rule in REGION_RULES
+        ]
+        here = [group for group in groups if group.region == code]
+        if not texts and here and all(group.reasons for group in here):
+            texts = [t for g in here for t in reason_texts(g, constraints, latency_ms)]
+        verdicts.append(_verdict(code, texts))
+    return verdicts
+
+
+def sell_regions(
+    instrument: Instrument,
+    network: engine.Network,
+    *,
+    site: AskGroup,
+    participant_id: int,
+) -> list[RegionVerdict]:
+    """Per region, whether its buyers could take a sell of `site` (its region,
+    stack and attributes), and why not: no link from the site; else the
+    constraints of every bid of others resting from there, that the sell fails."""
+    bids = list(
+        resting_orders(instrument, Order.Side.BUY)
+        .exclude(participant_id=participant_id)
+        .values_list("region__code", "constraints")
+        .distinct()
+    )
+    verdicts = []
+    for code in Region.objects.order_by("code").values_list("code", flat=True):
+        if network.surcharge_between(site.region, code) is None:
+            verdicts.append(_verdict(code, [_("no network link to this region")]))
+            continue
+        latency_ms = network.latency(site.region, code)
+        texts, served = [], False
+        for constraints in (c for origin, c in bids if origin == code):
+            site.reasons = network.exclusions(
+                site.region,
+                site.stack,
+                site.attributes,
+                code,
+                codec.constraints_engine(constraints),
+            )
+            served = served or not site.reasons
+            texts += reason_texts(site, constraints, latency_ms)
+        verdicts.append(_verdict(code, [] if served else texts))
+    return verdicts
 
 
 def book_judge(

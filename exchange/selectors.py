@@ -246,7 +246,7 @@ def cluster_capacities(clusters: list[Cluster]) -> dict[int, list[dict]]:
             )
             if factor is None:
                 continue
-            scu_h = factor * cluster.count * inst.hours
+            scu_h = factor * cluster.sellable_count * inst.hours
             rows.append(
                 {
                     "instrument": inst.symbol,

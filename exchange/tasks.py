@@ -1,7 +1,8 @@
 """The exchange's scheduled jobs (Celery beat): list instruments ahead, expire GTD
 orders, close gates, mark settled instruments, reconcile nightly; market data's jobs
-are `exchange.marketdata.tasks` (imported here, so the worker registers them). Each
-calls one entry point; all are idempotent, so a late or repeated run is harmless."""
+are `exchange.marketdata.tasks` and notifications' `exchange.notifications.tasks`
+(imported here, so the worker registers them). Each calls one entry point; all are
+idempotent, so a late or repeated run is harmless."""
 
 import logging
 
@@ -9,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 
 from exchange.marketdata import tasks as marketdata_tasks  # noqa: F401
+from exchange.notifications import tasks as notification_tasks  # noqa: F401
 from exchange.reconcile import reconcile as reconcile_checks
 from exchange.services import instruments as lifecycle
 

@@ -132,7 +132,12 @@ def apikey_revoke_by_operator(
     return revoked
 
 
-VERIFIED = ("verified_at", "verified_confidential", "verified_certifications")
+VERIFIED = (
+    "verified_at",
+    "verified_count",
+    "verified_confidential",
+    "verified_certifications",
+)
 
 
 def cluster_verify(
@@ -155,6 +160,7 @@ def cluster_verify(
             raise MarketError(f"Unknown certifications: {', '.join(unknown)}.")
     before = snapshot(cluster, VERIFIED)
     cluster.verified_at = now
+    cluster.verified_count = cluster.count
     cluster.verified_confidential = (
         cluster.confidential if confidential is None else confidential
     )

@@ -14,14 +14,21 @@ from market.models import ApiKey, Cluster, Participant, Region
 
 
 def clusters_count_read(cluster_ids: set[int]) -> Read:
-    """Lock clusters in primary-key order and read their chip counts:
-    {cluster id: count}; a deleted cluster is missing."""
+    """Lock clusters in primary-key order and read the chips their sells may commit
+    (`Cluster.sellable_count`): {cluster id: count}; a deleted cluster is missing."""
     marks = ", ".join(["%s"] * len(cluster_ids))
     sql = (
-        f"SELECT id, count FROM {Cluster._meta.db_table} "  # noqa: S608
+        f"SELECT id, count, verified_count FROM {Cluster._meta.db_table} "  # noqa: S608
         f"WHERE id IN ({marks}) ORDER BY id{for_update()}"
     )
-    return Read(sql, sorted(cluster_ids), dict)
+
+    def parse(rows: list) -> dict[int, int]:
+        return {
+            pk: Cluster(count=count, verified_count=checked).sellable_count
+            for pk, count, checked in rows
+        }
+
+    return Read(sql, sorted(cluster_ids), parse)
 
 
 def clusters_verified_read(cluster_ids: set[int]) -> Read:

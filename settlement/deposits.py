@@ -45,7 +45,7 @@ def deposit_request_approve(
     *, request_id: int, operator: AbstractBaseUser | None
 ) -> DepositRequest:
     """Approve a pending request and credit the deposit from `external`, once.
-    `operator` None means the DEBUG demo approved it by itself. Raises
+    `operator` None means the demo (YIWANG_DEMO) approved it by itself. Raises
     DepositNotPending when it was already decided."""
     now = timezone.now()
     operator_id = getattr(operator, "pk", None)

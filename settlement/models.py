@@ -308,8 +308,8 @@ class DeliveryReport(models.Model):
 
 class DepositRequest(models.Model):
     """A participant asks for money to be credited; an operator approves it (or, in
-    the DEBUG demo, the page approves it at once). Approval posts the deposit once:
-    a conditional status update plus the entry key `deposit-request:<id>`."""
+    the demo, YIWANG_DEMO, the page approves it at once). Approval posts the deposit
+    once: a conditional status update plus the entry key `deposit-request:<id>`."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("requested")

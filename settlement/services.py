@@ -4,6 +4,8 @@ reports, confirmations and disputes, and trade settlement after the window.
 Each function runs inside the caller's transaction (entry points open it, durable) and
 locks what it changes: the obligation row first, then the accounts through the batch.
 Every movement is one balanced entry keyed by its cause, so repeating it posts once.
+Reports, disputes, resolutions and settlements are recorded for notification in the
+same transaction (settlement/notify.py says why).
 """
 
 from datetime import datetime
@@ -12,7 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 
 from market.models import Participant
-from settlement import money
+from settlement import money, notify
 from settlement.exceptions import (
     DeliveryNotAllowed,
     NotFound,
@@ -162,9 +164,10 @@ def delivery_report(
     obligation.save(
         update_fields=["delivered_quantity", "status", "reported_at", "late_report"]
     )
-    DeliveryReport.objects.create(
+    report = DeliveryReport.objects.create(
         obligation=obligation, delivered_quantity=delivered, reported_by=reported_by
     )
+    notify.obligation_changed(obligation, "reported", at=now, ref=report.pk)
     return obligation
 
 
@@ -204,6 +207,7 @@ def delivery_dispute(
     obligation.disputed_at = now
     obligation.dispute_reason = reason
     obligation.save(update_fields=["status", "disputed_at", "dispute_reason"])
+    notify.obligation_changed(obligation, "disputed", at=now)
     return obligation
 
 
@@ -222,6 +226,7 @@ def dispute_resolve(
     obligation.save(
         update_fields=["delivered_quantity", "status", "resolved_by", "resolved_at"]
     )
+    notify.obligation_changed(obligation, "resolved", at=now)
     return obligation
 
 
@@ -270,6 +275,7 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
         ]
     )
     reliability_refresh(participant_id=ob.seller_id, now=now)
+    notify.obligation_changed(ob, "settled", at=now)
     return True
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from settlement import reliability, services
+from settlement import notify, reliability, services
 from settlement.selectors import due_obligations
 
 log = logging.getLogger(__name__)
@@ -71,3 +71,9 @@ def reliability_refresh_all() -> int:
                     )
                 )
     return len(done)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reports_due_notify() -> int:
+    """Remind providers of delivery reports due (once per trade)."""
+    return notify.reports_due_notify(now=timezone.now())

@@ -1,5 +1,7 @@
 """Primary keys reserved ahead of the rows, so code can refer to a row (an order
-from its events, a trade from its obligation) before it is written."""
+from its events, a trade from its obligation) before it is written. In a consistent
+snapshot, which writes nothing, the keys are stand-ins: negative, so never a row's,
+and drawn from no sequence (a READ ONLY transaction could not draw them)."""
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
@@ -10,7 +12,7 @@ from core.db.reads import Read, read_now
 
 def ids_read(model: type[Model], count: int) -> Read:
     """`ids_reserve(model, count)` as a read that can go with others."""
-    if count < 1 or not vendor.is_postgresql():
+    if count < 1 or not vendor.is_postgresql() or vendor.in_snapshot():
         return Read(None, parse=lambda _rows: ids_reserve(model, count))
     return Read(
         "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -27,6 +29,8 @@ def ids_reserve(model: type[Model], count: int) -> list[int]:
     `sqlite_sequence` itself; a rollback returns the keys."""
     if count < 1:
         return []
+    if vendor.in_snapshot():
+        return _stand_ins(count)
     if vendor.is_postgresql():
         return read_now(ids_read(model, count))
     conn = connections[DEFAULT_DB_ALIAS]
@@ -49,3 +53,14 @@ def ids_reserve(model: type[Model], count: int) -> list[int]:
                 [table, last + count],
             )
     return list(range(last + 1, last + count + 1))
+
+
+def _stand_ins(count: int) -> list[int]:
+    """Keys for rows a snapshot plans and never writes, unique within it."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    last = getattr(conn, _STAND_INS, 0)
+    setattr(conn, _STAND_INS, last - count)
+    return list(range(last - 1, last - count - 1, -1))
+
+
+_STAND_INS = "yiwang_stand_in_keys"  # the last stand-in handed out, per connection

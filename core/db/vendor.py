@@ -25,10 +25,21 @@ def is_postgresql(conn=None) -> bool:
 def for_update(of: str = "", conn=None) -> str:
     """The clause that locks the rows a SELECT reads (of the table aliased `of`),
     where the backend has row locks (SQLite's IMMEDIATE transactions already hold
-    the whole database)."""
-    if not _conn(conn).features.has_select_for_update:
+    the whole database); none in a consistent snapshot, whose rows cannot change
+    under it (and whose READ ONLY transaction refuses the clause)."""
+    conn = _conn(conn)
+    if not conn.features.has_select_for_update or in_snapshot(conn):
         return ""
     return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+
+
+def in_snapshot(conn=None) -> bool:
+    """Whether the connection is inside `consistent_snapshot`: a read that writes
+    nothing, so it locks no row and draws no key (`keys`)."""
+    return getattr(_conn(conn), SNAPSHOT_DEPTH, 0) > 0
+
+
+SNAPSHOT_DEPTH = "yiwang_snapshot_depth"  # an attribute of the connection wrapper
 
 
 def locks_rows(conn=None) -> bool:

@@ -504,6 +504,60 @@ class CancelledOutput(serializers.Serializer):
     cancelled = serializers.ListField(child=serializers.IntegerField())
 
 
+class PreviewFillOutput(serializers.Serializer):
+    price = serializers.DecimalField(**PRICE, help_text="At the seller's site.")
+    surcharge = serializers.DecimalField(**PRICE, help_text="Network, per SCU-h.")
+    all_in_price = serializers.DecimalField(**PRICE, help_text="price + surcharge.")
+    quantity = serializers.DecimalField(**QTY)
+    region = serializers.CharField(
+        help_text="The other side's region: the seller's site for a buy, the "
+        "buyer's origin for a sell."
+    )
+    stack = serializers.CharField(help_text="The selling cluster's software stack.")
+
+
+class RegionVerdictOutput(serializers.Serializer):
+    region = serializers.CharField()
+    eligible = serializers.BooleanField(
+        help_text="Whether this region's sellers (for a buy) or buyers (for a sell) "
+        "could trade with the order."
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why not, in plain words; null when eligible."
+    )
+
+
+class OrderPreviewOutput(serializers.Serializer):
+    fills = PreviewFillOutput(many=True, help_text="The fills it would get now.")
+    filled_quantity = serializers.DecimalField(**QTY)
+    average_price = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        allow_null=True,
+        help_text="All-in for buys, at site for sells.",
+    )
+    fee = serializers.DecimalField(**MONEY, help_text="Your fees on those fills.")
+    hold = serializers.DecimalField(
+        **MONEY, help_text="What a buy sets aside when placed (0 for a sell)."
+    )
+    bond = serializers.DecimalField(
+        **MONEY, help_text="What a sell sets aside when placed (0 for a buy)."
+    )
+    would_rest = serializers.BooleanField(
+        help_text="Whether a remainder would rest in the book."
+    )
+    regions = RegionVerdictOutput(many=True)
+    sequence = serializers.IntegerField(
+        help_text="The instrument's sequence number the preview reflects; anything "
+        "placed after it may change the answer."
+    )
+    replay_of = serializers.IntegerField(
+        allow_null=True,
+        help_text="Your order this client_order_id already placed with the same "
+        "body: placing it again returns that order and sets nothing more aside.",
+    )
+
+
 # --- clusters --------------------------------------------------------------------
 class ClusterInput(serializers.Serializer):
     name = StrictRegexField(r"^[^\x00-\x1f]{1,100}$", max_length=100)
@@ -551,6 +605,11 @@ class ClusterOutput(serializers.Serializer):
         help_text="An operator checked its region, chip and count: it may sell."
     )
     verified_at = serializers.DateTimeField(allow_null=True)
+    verified_count = serializers.IntegerField(
+        allow_null=True,
+        help_text="The count as checked: sells commit at most this many chips until "
+        "a raised count is checked again.",
+    )
     verified_confidential = serializers.BooleanField()
     verified_certifications = serializers.ListField(
         child=serializers.CharField(), source="verified_certification_codes"

@@ -13,7 +13,7 @@ from exchange.advisor.plans import Job
 from exchange.advisor.reads import Request
 from exchange.api import time_serializers as s
 from exchange.marketdata.forward import forward_curve
-from market.api.query import parse_query
+from market.api.query import parse_whole_query
 from market.api.schema import errors
 from market.models import Region, WorkloadProfile
 
@@ -33,7 +33,7 @@ class ForwardApi(APIView):
     def get(self, request):
         """The profile's listed days and blocks in delivery order, each with its
         point and the basis of it (settlement, last, mid or none)."""
-        query = parse_query(s.ForwardQuery, request)
+        query = parse_whole_query(s.ForwardQuery, request)
         profile = _known(WorkloadProfile, "profile", query["profile"])
         body = {"profile": profile.code, "results": forward_curve(profile=profile)}
         return Response(s.ForwardOutput(body).data)
@@ -47,7 +47,7 @@ class AdvisorApi(APIView):
     def get(self, request):
         """Plans for a job, cheapest first (asks plus surcharges from the live
         books), with the plan at home; one leg each unless split=true."""
-        query = parse_query(s.AdvisorQuery, request)
+        query = parse_whole_query(s.AdvisorQuery, request)
         advice = advise(*advisor_inputs(query))
         body = {"results": advice.plans, "home": advice.home}
         return Response(s.AdvisorOutput(body).data)

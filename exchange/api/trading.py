@@ -25,6 +25,7 @@ from exchange.services.orders import (
     orders_cancel_all,
 )
 from exchange.services.placement import Placed, order_place, orders_place_batch
+from exchange.services.preview import order_preview
 from exchange.services.requests import check_role
 from market import services as market_services
 from market.api.auth import IsParticipant, IsSellerToWrite, participant_of
@@ -135,6 +136,30 @@ class OrderListApi(generics.ListAPIView):
         query = parse_query(s.CancelAllQuery, request)
         ids = orders_cancel_all(participant=participant_of(request), **query)
         return Response(s.CancelledOutput({"cancelled": ids}).data)
+
+
+class OrderPreviewApi(APIView):
+    permission_classes = [IsParticipant]
+
+    @extend_schema(
+        request=s.OrderInput,
+        responses={
+            200: s.OrderPreviewOutput,
+            **errors(400, 401, 403, 409, 415, 422, 429),
+        },
+    )
+    def post(self, request):
+        """What placing this order now would do, without placing it: its fills,
+        fees, hold or bond, which regions could serve it and why the others could
+        not; or the refusal placing it would get. Writes nothing."""
+        participant = participant_of(request)
+        _check_side_role(participant, request.data)
+        order_input = s.OrderInput(data=request.data)
+        order_input.is_valid(raise_exception=True)
+        preview = order_preview(
+            participant=participant, request=order_input.to_request()
+        )
+        return Response(s.OrderPreviewOutput(preview).data)
 
 
 class OrderBatchApi(APIView):

@@ -39,6 +39,11 @@ urlpatterns = [
     path("advisor/", time_views.AdvisorApi.as_view(), name="api-advisor"),
     path("orders/", trading.OrderListApi.as_view(), name="api-orders"),
     path("orders/batch/", trading.OrderBatchApi.as_view(), name="api-orders-batch"),
+    path(
+        "orders/preview/",
+        trading.OrderPreviewApi.as_view(),
+        name="api-orders-preview",
+    ),
     re_path(
         rf"^orders/(?P<order_id>{ID})/$",
         trading.OrderDetailApi.as_view(),

@@ -25,7 +25,12 @@ from exchange.marketdata import candles, index, locational
 from exchange.models import Instrument
 from exchange.services.constraints import constraints_resolve
 from market.api.pagination import CursorPagination
-from market.api.query import known_query, parse_query, refuse_unknown_query
+from market.api.query import (
+    known_query,
+    parse_query,
+    parse_whole_query,
+    refuse_unknown_query,
+)
 from market.api.schema import errors
 from market.models import Region, WorkloadProfile
 
@@ -159,7 +164,7 @@ class CandleApi(CsvDownload, APIView):
         """OHLCV candles at site prices, newest first (Asia/Shanghai buckets),
         each with its VWAP; never staler than the last trade (?format=csv: the
         page as CSV)."""
-        query = parse_query(s.CandleQuery, request)
+        query = parse_whole_query(s.CandleQuery, request)
         instrument = selectors.instrument_get(symbol=symbol)
         rows, older = candles.candle_list(
             instrument=instrument,
@@ -188,7 +193,7 @@ class LocationalPriceApi(APIView):
     )
     def get(self, request):
         """Per region: the best all-in price a buyer there would pay now."""
-        query = parse_query(s.LocationalQuery, request)
+        query = parse_whole_query(s.LocationalQuery, request)
         instrument = _instrument_for(query)
         stack = query.get("stack")
         rows = locational.locational_prices(instrument=instrument, stack=stack)
@@ -227,7 +232,7 @@ class IndexApi(CsvDownload, APIView):
         """The daily index of a profile, newest first: VWAP of the day's trades at
         site, outliers beyond 3 MAD trimmed; today's is provisional (?format=csv:
         the same rows as CSV)."""
-        query = parse_query(s.IndexQuery, request)
+        query = parse_whole_query(s.IndexQuery, request)
         profile = _known(WorkloadProfile, "profile", query["profile"])
         series = index.index_series(profile=profile, days=query["days"])
         return Response(

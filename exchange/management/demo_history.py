@@ -1,12 +1,15 @@
 """The demo's delivery history, so that its providers start with different records
 and a bid's `min_reliability` visibly changes what trades.
 
-One special instrument, `DEMO-HISTORY`, three hours that start a few minutes after the
-seed: each provider sells to the Beijing lab through the book, then delivers its
-share (one reports late, one has a dispute decided against it by the demo's
-operator), the lab confirms, and every trade settles, each step through the same
-services as ever, with the clock of the step (the window's, not the wall's). The
-providers' scores then follow the published formula from these trades.
+One special instrument, `DEMO-HISTORY`, a day that starts a few minutes after the
+seed: each provider sells to the Beijing lab through the book, the instrument closes
+as at its gate (so the bots, which trade the next open instrument, never pick it),
+then each provider delivers its share (one reports late, one has a dispute decided
+against it by the demo's operator), the lab confirms, and every trade settles, each
+step through the same services as ever, with the clock of the step (the window's,
+not the wall's). The providers' scores then follow the published formula from these
+trades. A whole day, so that its sells commit few chips at any instant and leave
+the clusters' capacity to the demo's quotes.
 """
 
 from datetime import timedelta
@@ -17,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchange.models import Instrument, Trade
-from exchange.services.instruments import instrument_create
+from exchange.services.instruments import instrument_close, instrument_create
 from exchange.services.placement import order_place
 from exchange.services.requests import OrderRequest
 from market.models import Participant, WorkloadProfile
@@ -45,12 +48,13 @@ def history_seed(operator_username: str) -> Instrument | None:
         instrument = instrument_create(
             profile=WorkloadProfile.objects.get(code="train"),
             delivery_start=start,
-            hours=3,
+            hours=24,
             symbol=SYMBOL,
             opening_price=Decimal("10.00"),
             price_band_pct=None,
         )
     total = _trade(instrument)
+    instrument_close(instrument_id=instrument.pk, now=start)
     operator = get_user_model().objects.get(username=operator_username)
     for trade in Trade.objects.filter(instrument=instrument).select_related("seller"):
         _deliver(trade, instrument, operator)

@@ -1,6 +1,6 @@
 """What follows an order command at the service boundary (exchange.services):
 count and time the placement for /metrics, and once trades have committed, count
-them and ask for the candle fold.
+them and ask for the candle fold (and for notifications of them).
 
 The fold is enqueued on commit, at most once a second per instrument and process, and
 `robust`: a broker that does not answer is logged, never turned into an error for an
@@ -20,6 +20,7 @@ from django.db import transaction
 from exchange.marketdata.tasks import candles_fold as candles_fold_task
 from exchange.models import Trade
 from exchange.monitoring.metrics import FILLS, ORDERS_PLACED, PLACEMENT_SECONDS
+from exchange.notifications.tasks import fills_committed
 from market.exceptions import DomainError
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def trades_committed(trades: list[Trade]) -> None:
     if not trades:
         return
     FILLS.inc(len(trades))
+    fills_committed(trades)  # notifications, after commit, for those who want them
     instrument_id, now = trades[0].instrument_id, time.monotonic()
     if now - _fold_asked.get(instrument_id, -FOLD_EVERY_SECONDS) < FOLD_EVERY_SECONDS:
         return

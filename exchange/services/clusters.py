@@ -91,7 +91,8 @@ def _declare(
         raise NotFound(f"No cluster {cluster_id}.")
     cluster = do_cluster_resize(cluster_id=cluster_id, count=count)
     declared = (cluster.confidential, cluster.certifications)
-    if declared != (confidential, certifications):
+    raised = cluster.verified_count is not None and count > cluster.verified_count
+    if declared != (confidential, certifications) or raised:
         cluster.confidential, cluster.certifications = confidential, certifications
         cluster.declared_at = timezone.now()
         cluster.save(update_fields=["confidential", "certifications", "declared_at"])

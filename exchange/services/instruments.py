@@ -217,7 +217,12 @@ def instruments_close_run(*, now: datetime | None = None) -> list[str]:
         state__in=[Instrument.State.OPEN, Instrument.State.HALTED],
         gate_closure_at__lte=now,
     ).values_list("pk", flat=True)
-    return [run_durable(_close, instrument_id=pk, now=now) for pk in sorted(due)]
+    return [instrument_close(instrument_id=pk, now=now) for pk in sorted(due)]
+
+
+def instrument_close(*, instrument_id: int, now: datetime) -> str:
+    """Entry point: close one instrument at `now` (what the gate does to it)."""
+    return run_durable(_close, instrument_id=instrument_id, now=now)
 
 
 def _close(*, instrument_id: int, now: datetime) -> str:

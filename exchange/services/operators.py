@@ -103,14 +103,18 @@ def cluster_resize_by_operator(
 def _resize_audited(
     *, cluster_id: int, count: int, operator: AbstractBaseUser, reason: str
 ) -> Cluster:
-    before = cluster_for_update(cluster_id).count
+    locked = cluster_for_update(cluster_id)
+    before = {"count": locked.count, "verified_count": locked.verified_count}
     cluster = do_cluster_resize(cluster_id=cluster_id, count=count)
+    if cluster.verified_at is not None:  # the operator's count is a checked one
+        cluster.verified_count = count
+        cluster.save(update_fields=["verified_count"])
     audit_record(
         operator=operator,
         action="cluster.resize",
         target=cluster,
-        before={"count": before},
-        after={"count": cluster.count},
+        before=before,
+        after={"count": cluster.count, "verified_count": cluster.verified_count},
         reason=reason,
     )
     return cluster

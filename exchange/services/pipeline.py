@@ -17,12 +17,14 @@ behind. In its fast mode the pipeline places all the orders in one pass and deci
 funds against the snapshot, where what each order sets aside is an upper bound of
 what it uses. In its exact mode it runs the same phases one order at a time, each in
 a savepoint, with the accounts locked before the ledger decides: the caller reruns
-a group in exact mode when the fast pass cannot decide (see `placement`).
+a group in exact mode when the fast pass cannot decide (see `placement`). In its
+preview mode (`preview.PlacementPreview`) it runs the same phases on a copy of the
+book inside a consistent snapshot, and commits nothing.
 """
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -81,17 +83,18 @@ class _Work:
     funds: settlement.Funds
     batch: settlement.Batch
     now: datetime
+    book_of: Callable[[Instrument, list | None], engine.Book]
     commands: dict[str, Command] = field(default_factory=dict)
     steps: dict[str, list[_Step]] = field(default_factory=lambda: defaultdict(list))
 
     def command(self, instrument: Instrument) -> Command:
-        """The instrument's command, its warm book checked out on first use."""
+        """The instrument's command, its book (`Placement.book`) got on first use."""
         command = self.commands.get(instrument.symbol)
         if command is None:
             missed = self.reads.missed.get(instrument.symbol)
             command = self.commands[instrument.symbol] = Command(
                 instrument=instrument,
-                book=books.book_checkout(instrument, missed),
+                book=self.book_of(instrument, missed),
                 now=self.now,
                 batch=self.batch,
             )
@@ -122,6 +125,7 @@ class Placement:
                 check_existing=False, snapshot=reads.ledger, exact=self.exact
             ),
             now=self.now,
+            book_of=self.book,
         )
         out = [
             self._check_and_match(e, work) if isinstance(e.item, Order) else e.item
@@ -150,6 +154,11 @@ class Placement:
             outcome = OrderFailed("This order could not be placed; nothing was done.")
         books.discard(entry.item.instrument_symbol)  # the savepoint rolled it back
         return outcome
+
+    def book(self, instrument: Instrument, missed: list | None) -> engine.Book:
+        """The book the orders match on: the instrument's warm book, checked out
+        (caller holds the instrument's lock)."""
+        return books.book_checkout(instrument, missed)
 
     # --- phases --------------------------------------------------------------------
     def read_locked(self, new: list[Entry]) -> LockedReads:

@@ -12,6 +12,6 @@ is streamed only after its transaction commits, in sequence order per instrument
 - `private`: a participant's own events (orders, fills, deliveries, settlement).
 - `poller`: the one thread per process that reads the log and feeds the streams;
   `hub`: the event loop's side, bounded per-connection queues and fan-out.
-- `publish`: after each commit that moved a book, a wake-up on Redis pub/sub.
+- `pubsub`: after each commit that moved a book, a wake-up on Redis pub/sub.
 - `sse`: frames and the response bodies (live under ASGI, one-shot under WSGI).
 """

@@ -38,6 +38,7 @@ class Poller(threading.Thread):
         self.settled: tuple | None = None  # deliveries and settlements routed
         self.settled_read = 0.0
         self.heads: dict[int, log.Head] = {}
+        self.opening: list = []  # private streams started here, not yet on the loop
         self.listener = Listener(self.wake) if settings.REDIS_URL else None
 
     def submit(self, request) -> None:
@@ -70,23 +71,31 @@ class Poller(threading.Thread):
             return settings.EXCHANGE_STREAMS_SAFETY_POLL_SECONDS
         return settings.EXCHANGE_STREAMS_POLL_SECONDS
 
+    def _wanted(self) -> frozenset[int]:
+        """The participants whose events are read: those with a stream on the loop,
+        and those whose stream starts from what this thread has read so far but
+        that the loop has not registered yet (what follows is theirs already)."""
+        self.opening = [c for c in self.opening if not c.started.done()]
+        pending = {c.cursor.participant_id for c in self.opening}
+        return self.hub.watched_participants | pending  # read after the pruning
+
     def _cycle(self) -> None:
         self._serve_requests()
-        watching = bool(self.hub.watched_participants)
+        wanted = self._wanted()
+        watching = bool(wanted)
         if not watching:
             self.private_heads, self.settled = None, None
             if not self.feeds:
                 return  # nothing open, nothing kept for resumes
         for head in self._read_heads(watching=watching):
-            self._advance(head)
+            self._advance(head, wanted)
         if watching and time.monotonic() - self.settled_read >= 1:
-            self._route_settlement()
+            self._route_settlement(wanted)
         self._forget_idle()
 
-    def _route_settlement(self) -> None:
+    def _route_settlement(self, wanted: frozenset[int]) -> None:
         self.settled_read = time.monotonic()
         until = private.settlement_until()
-        wanted = self.hub.watched_participants
         rendered = private.settlement_events(wanted, self.settled, until)
         self.settled = until
         live = frozenset(self.private_heads or ())
@@ -110,7 +119,7 @@ class Poller(threading.Thread):
         return heads
 
     # --- reading on -----------------------------------------------------------------
-    def _advance(self, head: log.Head) -> None:
+    def _advance(self, head: log.Head, wanted: frozenset[int]) -> None:
         feed = self.feeds.get(head.pk)
         private_at = (self.private_heads or {}).get(head.pk)
         low = [p for p in (feed and feed.point[0], private_at) if p is not None]
@@ -119,7 +128,8 @@ class Poller(threading.Thread):
             if feed is not None:
                 self._post_frames(feed, feed.advance(rows, trades))
             if private_at is not None:
-                self._route(head, [r for r in rows if r[0] > private_at], trades)
+                rows = [r for r in rows if r[0] > private_at]
+                self._route(head, rows, trades, wanted)
         if feed is not None and head.state != feed.state:
             feed.state = head.state
             self._post_frames(feed, [feed.state_frame()])
@@ -128,11 +138,11 @@ class Poller(threading.Thread):
         if frames:
             self.hub.post(self.hub.market_frames, feed.head.pk, feed.symbol, frames)
 
-    def _route(self, head: log.Head, rows: list, trades: dict) -> None:
+    def _route(self, head: log.Head, rows: list, trades: dict, wanted) -> None:
         if not rows:
             return
         self.private_heads[head.pk] = rows[-1][0]
-        rendered = private.render(rows, trades, self.hub.watched_participants)
+        rendered = private.render(rows, trades, wanted)
         live = frozenset(self.private_heads)
         for participant_id, events in rendered.items():
             tagged = [(head.pk, seq, name, data) for seq, name, data in events]
@@ -209,4 +219,5 @@ class Poller(threading.Thread):
         events, points = private.resume(heads, base, self.settled, conn.cursor)
         live = frozenset(base)
         start = (points, self.settled, live)
+        self.opening.append(conn)
         self.hub.post(self.hub.private_started, conn, events, start)

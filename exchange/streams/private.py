@@ -172,7 +172,10 @@ def resume(heads: list[log.Head], base: dict[int, int], settled: tuple, cursor):
     position = cursor.resume_from
     events: list = []
     if position is not None and _too_old(position):
-        events.append((None, (0, 0, 0), "reset", dumps({"reason": "too_far_behind"})))
+        # It carries the point the stream starts from, so that its id, resumed
+        # from, does not bring back every delivery and settlement there ever was.
+        reset = dumps({"reason": "too_far_behind"})
+        events.append((None, settled, "reset", reset))
         position = None
     tracked = set(log.instruments_of(cursor.participant_id, list(base)))
     if position is not None:
@@ -228,13 +231,10 @@ def settlement_until() -> tuple[int, int, int]:
 def settlement_events(wanted, after: tuple, until: tuple) -> dict[int, list]:
     """Per wanted participant, its deliveries and settlements in (after, until] as
     `(None, point, name, data)`; the point `(µs, rank, id)` orders them."""
-    since = datetime.fromtimestamp(after[0] / 1_000_000, UTC) - timedelta(
-        microseconds=1
-    )
     rows = settlement.obligation_events(
         participant_ids=list(wanted),
-        since=since,
-        until=datetime.fromtimestamp(until[0] / 1_000_000, UTC),
+        since=_instant(after[0]) - timedelta(microseconds=1),
+        until=_instant(until[0]),
     )
     out: dict[int, list] = defaultdict(list)
     for at, rank, pk, obligation, change, delivered in rows:

@@ -132,7 +132,7 @@ def _window(cluster: Cluster, row: dict) -> WindowCapacity:
     start, end = row["delivery_start"], row["delivery_end"]
     hours = Decimal((end - start).total_seconds()) / 3600
     committed = peak_commitment(cluster=cluster, start=start, end=end)
-    free = max(Decimal(cluster.count) - committed, Decimal(0))
+    free = max(Decimal(cluster.sellable_count) - committed, Decimal(0))
     return WindowCapacity(
         instrument=row["instrument"],
         profile=row["profile"],

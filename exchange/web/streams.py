@@ -7,15 +7,17 @@ answer names the page's origin (one of ALLOWED_HOSTS) as allowed."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseForbidden, JsonResponse
 from django.http.request import validate_host
 from django.views.decorators.http import require_safe
+from rest_framework.exceptions import Throttled
 
 from exchange.api import streams as api_streams  # noqa: F401  (the representations)
 from exchange.streams import sse
 from exchange.streams.cursors import PrivateCursor
 from exchange.streams.positions import BadPosition, PrivatePosition
 from market.api.auth import participant_of
+from market.api.errors import error_body
 
 
 @require_safe
@@ -29,7 +31,11 @@ def my_stream(request):
     except BadPosition:
         position = None  # a stale or foreign id: start from now
     cursor = PrivateCursor(participant.pk, position)
-    response = sse.stream_response(request, cursor, f"p{participant.pk}")
+    try:
+        response = sse.stream_response(request, cursor, f"p{participant.pk}")
+    except Throttled as exc:  # its open streams are at their limit: as the API says
+        response = JsonResponse(error_body("throttled", str(exc.detail)), status=429)
+        response["Retry-After"] = str(int(exc.wait or 1))
     return _allowing_origin(request, response)
 
 

@@ -179,7 +179,7 @@ def _buy(result: Preview, form: OrderTicketForm, data: dict) -> None:
 
 
 # What rules out a region as a whole (shown on its row) rather than some of its asks.
-REGION_RULES = {"link", "region", "latency", "green_share"}
+REGION_RULES = eligibility.REGION_RULES
 
 
 def _ask_groups(form: OrderTicketForm, constraints: dict, origin: Region) -> dict:
@@ -251,7 +251,7 @@ def _sell(result: Preview, form: OrderTicketForm) -> None:
     used = capacity.peak_commitment(
         cluster=cluster, start=inst.delivery_start, end=inst.delivery_end
     )
-    result.chips_free = max(cluster.count - used, Decimal(0))
+    result.chips_free = max(cluster.sellable_count - used, Decimal(0))
     bids = dict(
         resting_orders(inst, Order.Side.BUY)
         .exclude(participant=form.participant)

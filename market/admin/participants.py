@@ -142,7 +142,12 @@ class ParticipantAdmin(OperatorAdmin):
         return None
 
 
-VERIFIED = ["verified_at", "verified_confidential", "verified_certifications"]
+VERIFIED = [
+    "verified_at",
+    "verified_count",
+    "verified_confidential",
+    "verified_certifications",
+]
 
 
 @admin.register(Cluster)
@@ -156,6 +161,7 @@ class ClusterAdmin(OperatorAdmin):
         "confidential",
         "certifications",
         "verified_at",
+        "verified_count",
         "verified_confidential",
         "verified_certifications",
         "created_at",

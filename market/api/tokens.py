@@ -1,5 +1,6 @@
 """API keys over the API: `POST /api/v1/auth/token/` trades a username and password
-for a new key (201, shown once), throttled per client IP at a strict rate. Also the
+for a new key (201, shown once), throttled per client IP at a strict rate and
+under the logins' lockout (market/lockout.py: 429 once locked). Also the
 hidden benchmark endpoint (tests/bench/bench_api.py), off unless a setting enables it.
 """
 
@@ -8,10 +9,11 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market import lockout
 from market.api.auth import IsParticipant
 from market.api.fields import BoundedDateTimeField, StrictCharField
 from market.api.schema import errors
@@ -51,10 +53,13 @@ class TokenCreateApi(APIView):
         user = authenticate(
             request, username=data["username"], password=data["password"]
         )
+        if user is None and lockout.is_locked_out(request):
+            raise Throttled(wait=lockout.cooloff().total_seconds())
         if user is None:
             raise ValidationError(
                 {"password": ["Unable to log in with the given username and password."]}
             )
+        lockout.login_succeeded(request, data["username"])
         with transaction.atomic(durable=True):
             created = apikey_create(
                 user=user, name=data["name"], expires_at=data.get("expires_at")

@@ -10,6 +10,14 @@ from market.models.catalogue import (
     SoftwareStack,
     WorkloadProfile,
 )
+from market.models.notifications import (
+    DeliveryAttempt,
+    Notification,
+    NotificationCategory,
+    NotificationCursor,
+    NotificationDelivery,
+    NotificationSettings,
+)
 from market.models.operators import AuditEntry, Proposal
 from market.models.participants import Certification, Cluster, Participant
 from market.models.tables import (
@@ -30,8 +38,14 @@ __all__ = [
     "Cluster",
     "ConversionFactor",
     "ConversionTable",
+    "DeliveryAttempt",
     "Hub",
     "NetworkLink",
+    "Notification",
+    "NotificationCategory",
+    "NotificationCursor",
+    "NotificationDelivery",
+    "NotificationSettings",
     "Participant",
     "Proposal",
     "Region",

@@ -128,6 +128,10 @@ class Cluster(models.Model):
     verified_certifications = models.CharField(
         _("verified certifications"), max_length=200, blank=True
     )
+    # The count as checked: a provider's raise of `count` sells only once checked.
+    verified_count = models.PositiveIntegerField(
+        _("verified chip count"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -158,6 +162,14 @@ class Cluster(models.Model):
     def verified(self) -> bool:
         """An operator checked its region, chip and count: it may sell."""
         return self.verified_at is not None
+
+    @property
+    def sellable_count(self) -> int:
+        """The chips its sells may commit: the count, never more than was checked
+        (a lowered count applies at once, a raised one once an operator checks it)."""
+        if self.verified_count is None:
+            return self.count
+        return min(self.count, self.verified_count)
 
     @property
     def certification_codes(self) -> list[str]:

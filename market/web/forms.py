@@ -66,7 +66,11 @@ class SignUpForm(DescribedFields, UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username",)
+        fields = ("username", "email")
+        labels = {"email": _("E-mail (optional)")}
+        help_texts = {
+            "email": _("Only to send you a link if you forget your password.")
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from market import apikeys
+from market import apikeys, lockout
 from market import services as market_services
 from market.exceptions import MarketError
 from market.models import ApiKey
@@ -29,10 +29,14 @@ from market.web.access import participant_required
 from market.web.pages import DEFAULT_PREVIEW_HOURS
 
 CLUSTER_PREVIEW_FIELDS = ("chip", "count", "hours")
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class SignInView(LoginView):
+    """Django's login, with the lockout of market/web/lockout.py (429 once locked)."""
+
     template_name = "accounts/login.html"
+    authentication_form = lockout.LoginForm
     redirect_authenticated_user = True
 
 
@@ -59,7 +63,8 @@ def signup(request):
         except IntegrityError:  # the same username, a moment earlier
             form.add_error("username", _("This username was just taken."))
         else:
-            login(request, participant.user)
+            # Named: axes' lockout backend comes first and logs nobody in.
+            login(request, participant.user, backend=MODEL_BACKEND)
             messages.success(
                 request, _("Welcome to Yiwang. Deposit funds to start trading.")
             )

@@ -4,7 +4,7 @@
    last price, volume and VWAP, and the chart's last candle; "My orders" is fetched
    again when the private stream says one of them changed. While the stream is down
    (reconnecting, or missing), window.yiwangLive is false and htmx's polling
-   (hx-trigger "every 3s [!window.yiwangLive]") takes over. */
+   ([data-poll], static/js/site.js) takes over. */
 (function () {
   "use strict";
   const config = document.getElementById("live-config");
@@ -158,7 +158,8 @@
 
   if (cfg.private) {
     let refresh = null;
-    listen(cfg.private, { withCredentials: true }, {
+    // The trade list's answer carries "My orders" out of band: one fetch per burst.
+    const mine = listen(cfg.private, { withCredentials: true }, {
       order: (o) => {
         if (o.instrument !== cfg.symbol || !window.htmx) return;
         window.clearTimeout(refresh);
@@ -166,5 +167,7 @@
           window.htmx.ajax("GET", cfg.trades, { target: "#trades", swap: "innerHTML" }), 300);
       },
     });
+    mine.addEventListener("open", () => { document.body.dataset.privateStream = "live"; });
+    mine.addEventListener("error", () => { document.body.dataset.privateStream = "connecting"; });
   }
 })();

@@ -322,6 +322,7 @@ def main() -> None:
         "CELERY_BROKER_URL": redis.rsplit("/", 1)[0] + "/14" if redis else "memory://",
         "DJANGO_SECRET_KEY": "bench-only",
         "DJANGO_DEBUG": "false",
+        "DJANGO_HTTPS": "false",  # plain http on loopback
         "EXCHANGE_API_BENCHMARK": "true",
         "EXCHANGE_API_THROTTLE_RATE": "1000000/s",
         "LOG_LEVEL": "WARNING",

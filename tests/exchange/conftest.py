@@ -81,6 +81,7 @@ def make_seller(
         confidential=confidential,
         certifications=certifications,
         verified_at=timezone.now() if verified else None,
+        verified_count=count if verified else None,
         verified_confidential=confidential and verified,
         verified_certifications=certifications if verified else "",
     )

@@ -167,6 +167,27 @@ def test_incoming_sells_when_resting_buys_constrain_fill_only_what_they_allow(
     assert [f["all_in_price"] for f in taken] == ["14.00", "13.90", "13.60"]
 
 
+def test_incoming_sell_when_its_tee_is_unverified_or_score_low_skips_such_buys(
+    instrument,
+):
+    """An incoming sell from a cluster whose TEE claim no operator has checked, of
+    a provider below the bid's minimum, fills neither bid; a verified TEE of a
+    provider above it fills both."""
+    tee = bid(make_buyer(), instrument, {"confidential": True}, price="14.00")
+    reliable = bid(make_buyer(), instrument, {"min_reliability": "0.95"}, "13.90")
+    bid(make_buyer(), instrument, {}, price="12.50")
+    assert tee.json()["status"] == reliable.json()["status"] == "open"
+    claimed = make_seller(chip=H100, confidential=True)
+    Cluster.objects.filter(pk=claimed.cluster.pk).update(verified_confidential=False)
+    score(claimed, "0.9400")
+    taken = ask(claimed, instrument, "10.00", quantity="20.0")["fills"]
+    assert [f["all_in_price"] for f in taken] == ["12.50"]
+    verified = make_seller(chip=H100, confidential=True)
+    score(verified, "0.9600")
+    taken = ask(verified, instrument, "10.00", quantity="20.0")["fills"]
+    assert [f["all_in_price"] for f in taken] == ["14.00", "13.90"]
+
+
 def test_unverified_cluster_when_it_sells_is_refused(instrument):
     seller = make_seller(chip=H100, verified=False)
     response = client_for(seller).post(
@@ -395,22 +416,35 @@ def test_amend_when_a_sell_loses_priority_takes_the_providers_score_now(instrume
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/v1/regions/",
-        "/api/v1/chips/",
-        "/api/v1/instruments/",
-        "/api/v1/surcharges/?profile=train",
-        "/api/v1/orders/",
-        "/api/v1/fills/",
-        "/api/v1/clusters/",
-        "/api/v1/deliveries/",
-        "/api/v1/providers/",
+        "/api/v1/regions/?limit=5",
+        "/api/v1/chips/?limit=5",
+        "/api/v1/profiles/?limit=5",
+        "/api/v1/instruments/?limit=5",
+        "/api/v1/surcharges/?profile=train&limit=5",
+        "/api/v1/instruments/{symbol}/book/?depth=5",
+        "/api/v1/instruments/{symbol}/trades/?limit=5",
+        "/api/v1/instruments/{symbol}/candles/?limit=5",
+        "/api/v1/prices/locational/?profile=train",
+        "/api/v1/index/?profile=train",
+        "/api/v1/forward/?profile=train",
+        "/api/v1/advisor/?profile=train&origin=CITY-SH&scu_h=10.0",
+        "/api/v1/orders/?limit=5",
+        "/api/v1/fills/?limit=5",
+        "/api/v1/clusters/?limit=5",
+        "/api/v1/account/ledger/?limit=5",
+        "/api/v1/deliveries/?limit=5",
+        "/api/v1/providers/?limit=5",
     ],
 )
-def test_list_endpoint_when_a_query_parameter_is_unknown_is_a_400_naming_it(url, db):
+def test_list_endpoint_when_a_query_parameter_is_unknown_is_a_400_naming_it(
+    url, instrument
+):
+    """Paged or not, a list never ignores a parameter it does not read (a mistyped
+    filter would otherwise answer with everything)."""
     seller = make_seller()
-    joiner = "&" if "?" in url else "?"
-    response = client_for(seller).get(f"{url}{joiner}limit=5&colour=blue")
+    url = url.format(symbol=instrument.symbol)
+    known = client_for(seller).get(url)
+    assert known.status_code == 200, known.content
+    response = client_for(seller).get(f"{url}&colour=blue")
     assert response.status_code == 400, response.content
     assert error(response)["fields"] == {"colour": ["Unknown query parameter."]}
-    known = client_for(seller).get(f"{url}{joiner}limit=5")
-    assert known.status_code == 200

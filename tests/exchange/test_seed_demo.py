@@ -15,6 +15,11 @@ from tests.exchange.test_products import day_of
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _demo(settings):
+    settings.YIWANG_DEMO = True  # seed_demo runs only in the demo
+
+
 PROVIDERS = ("guian", "zhongwei", "horinger", "wuhu", "szgen")
 
 

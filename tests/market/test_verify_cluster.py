@@ -4,12 +4,15 @@ carry what was verified; every verification writes an audit row naming the
 operator."""
 
 import io
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from exchange.exceptions import ClusterNotVerified
+from exchange.exceptions import ClusterNotVerified, InsufficientCapacity
+from exchange.services.capacity import factor_for
+from exchange.services.clusters import cluster_declare
 from market.models import AuditEntry, Cluster
 from tests.exchange.conftest import make_instrument, make_seller, place
 from tests.operators import client_of, messages_of, staff
@@ -90,7 +93,7 @@ def test_command_when_the_operator_may_not_verify_is_refused(db):
         verify(str(seller.cluster.pk), "--operator", "treasurer")
 
 
-@override_settings(DEBUG=True)
+@override_settings(YIWANG_DEMO=True)
 def test_command_in_the_demo_names_the_demos_operator(db):
     admin = staff("admin", "operator")
     seller = make_seller(verified=False)
@@ -125,6 +128,36 @@ def test_changed_declaration_when_unchecked_sells_with_what_was_verified(
     assert second.confidential is True
     first.refresh_from_db()
     assert first.confidential is False  # a resting sell keeps its place's
+
+
+def test_raised_count_when_unchecked_sells_only_the_verified_chips(
+    operator, instrument
+):
+    """A provider raises its count after verification: its sells commit no more
+    than the checked count until an operator checks again; the API shows both."""
+    seller = make_seller(count=1)
+    cluster = seller.cluster
+    per_chip = factor_for(cluster=cluster, instrument=instrument) * instrument.hours
+    quantity = str((per_chip * Decimal("1.5")).quantize(Decimal("0.1"), ROUND_FLOOR))
+    cluster_declare(
+        participant=seller,
+        cluster_id=cluster.pk,
+        count=2,
+        confidential=False,
+        certifications=[],
+    )
+    cluster.refresh_from_db()
+    assert (cluster.count, cluster.sellable_count, cluster.awaiting_check) == (
+        2,
+        1,
+        True,
+    )
+    with pytest.raises(InsufficientCapacity):
+        place(seller, instrument, "sell", quantity, "12.00")
+    verify(str(cluster.pk), "--operator", "ops")
+    assert place(seller, instrument, "sell", quantity, "12.00").order.status == "open"
+    cluster.refresh_from_db()
+    assert (cluster.verified_count, cluster.awaiting_check) == (2, False)
 
 
 def test_admin_action_when_run_verifies_as_declared(operator):

@@ -55,6 +55,7 @@ def app_env(pg: Postgres, redis: Redis, run, token: str, cfg: dict) -> dict:
         "CELERY_BROKER_URL": redis.url(1),
         "DJANGO_SECRET_KEY": secrets.token_hex(32),
         "DJANGO_DEBUG": "false",
+        "DJANGO_HTTPS": "false",  # plain http on loopback
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "INTERNAL_TOKEN": token,
         "EXCHANGE_LISTING_WINDOW_MINUTES": str(cfg["window_minutes"]),

@@ -81,9 +81,10 @@ def test_resize_is_audited_and_a_refused_one_is_not(chief, instrument, seller):
     assert not AuditEntry.objects.filter(action="cluster.resize").exists()
     post_action(client, "market/cluster", "resize", [cluster], count=80, **form)
     row = only_row("cluster.resize")
+    # The operator's count is a checked one: the verified count moves with it.
     assert (row.before, row.after, row.reason) == (
-        {"count": 64},
-        {"count": 80},
+        {"count": 64, "verified_count": 64},
+        {"count": 80, "verified_count": 80},
         "provider asked",
     )
 

@@ -1,6 +1,6 @@
 """Money pages: balances (available, held, bond, in escrow), the statement with
 pagination and CSV export, deposit requests (approved once, by an operator or by
-the DEBUG demo at once), and delivery: report, confirm, dispute."""
+the demo at once), and delivery: report, confirm, dispute."""
 
 import csv
 import io
@@ -103,7 +103,7 @@ def test_statement_and_csv_show_only_own_postings(buyer_client, buyer, other):
 
 
 def test_deposit_request_waits_for_an_operator(buyer_client, buyer, settings):
-    settings.DEBUG = False
+    settings.YIWANG_DEMO = False
     before = available(buyer)
     response = buyer_client.post(
         "/funds/deposit/", {"amount": "2500.50", "note": "wire 42"}, follow=True
@@ -120,8 +120,8 @@ def test_deposit_request_waits_for_an_operator(buyer_client, buyer, settings):
     assert available(buyer) == before
 
 
-def test_deposit_in_debug_demo_is_approved_at_once(buyer_client, buyer, settings):
-    settings.DEBUG = True
+def test_deposit_in_the_demo_is_approved_at_once(buyer_client, buyer, settings):
+    settings.YIWANG_DEMO = True
     before = available(buyer)
     assert "Demo mode: deposit requests are approved at once" in html(
         buyer_client.get("/funds/deposit/")

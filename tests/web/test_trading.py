@@ -121,8 +121,8 @@ def test_region_selector_swaps_the_book_and_moves_the_address(client, instrument
 
 def test_page_polls_trades_every_three_seconds(client, instrument, buyer, seller):
     body = html(client.get(f"/markets/{instrument.symbol}/"))
-    # Every 3 s while no market stream is open (static/js/live.js).
-    polling = r'hx-trigger="every 3s \[!window.yiwangLive\]"'
+    # Every 3 s while no market stream is open (static/js/site.js, live.js).
+    polling = r'hx-trigger="poll" data-poll'
     assert re.search(r'id="trades" hx-get="[^"]+/trades/" ' + polling, body)
     place(seller, instrument, "sell", 100, "11.00")
     place(buyer, instrument, "buy", 40, "12.00")

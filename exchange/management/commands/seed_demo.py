@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -135,6 +135,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, url: str, history: bool = False, **options):
+        if not settings.YIWANG_DEMO:  # never plant a known password by mistake
+            raise CommandError(
+                "seed_demo creates a superuser with a known password and funded "
+                "demo accounts, so it runs only with YIWANG_DEMO=true (make run "
+                "sets it)."
+            )
         with transaction.atomic(durable=True):
             self._operator()
             for spec in PARTICIPANTS:

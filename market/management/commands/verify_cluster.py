@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
     def _operator(self, username: str | None):
         if username is None:
-            if not settings.DEBUG:
+            if not settings.YIWANG_DEMO:
                 raise CommandError("--operator is required outside the demo.")
             username = DEMO_OPERATOR
         user = get_user_model().objects.filter(username=username).first()

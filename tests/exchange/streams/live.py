@@ -102,6 +102,7 @@ class SseClient(threading.Thread):
             else None
         )
         self.events: list[tuple[str | None, str | None, dict | None]] = []
+        self.pings: list[float] = []  # when each `: ping` comment came
         self.last_id: str | None = None
         self.status: int | None = None
         self.ended = threading.Event()  # the server closed the stream
@@ -121,6 +122,9 @@ class SseClient(threading.Thread):
             for line in response.iter_lines():
                 if self._stopping.is_set():
                     return
+                if line.startswith(":"):
+                    self.pings.append(time.monotonic())
+                    continue
                 if line:
                     name, _, value = line.partition(": ")
                     fields[name] = value

@@ -171,3 +171,28 @@ def test_the_private_stream_tells_deliveries_and_settlement(book):
         assert delivery["role"] == ("buyer" if participant == buyer else "seller")
         again = events(client.get(PRIVATE, HTTP_LAST_EVENT_ID=got[-1][0]))
         assert [name for _id, name, _d in again if name] == []
+
+
+@override_settings(EXCHANGE_STREAMS_SETTLEMENT_LAG_SECONDS=0)
+def test_a_private_position_older_than_a_day_starts_again_from_now(book):
+    """A position older than a day gets a `reset` event and the stream starts from
+    now: resumed from the reset's id, nothing from before comes back, not even a
+    delivery report."""
+    import time
+
+    from exchange.streams.positions import PrivatePosition
+    from settlement.models import DeliveryReport, Obligation
+
+    instrument, buyer, _seller = book
+    place(buyer, instrument, "buy", "1.0", "14.00")
+    DeliveryReport.objects.create(
+        obligation=Obligation.objects.get(), delivered_quantity="1.0"
+    )
+    client = client_for(buyer)
+    old = PrivatePosition(int((time.time() - 2 * 86400) * 1000)).format()
+    named = [e for e in events(client.get(PRIVATE, HTTP_LAST_EVENT_ID=old)) if e[1]]
+    assert [(name, data) for _id, name, data in named] == [
+        ("reset", {"reason": "too_far_behind"})
+    ]
+    again = events(client.get(PRIVATE, HTTP_LAST_EVENT_ID=named[0][0]))
+    assert [name for _id, name, _d in again if name] == []
