@@ -60,7 +60,8 @@ class ApiKeyRateThrottle(FailOpenRateThrottle):
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):
-            ident = f"key:{request.auth.digest}"
+            # Per user, not per key: keys are free to make, a budget is not.
+            ident = f"user:{request.auth.user_id}"
         else:
             ident = f"ip:{self.get_ident(request)}"
         return f"yiwang:throttle:{self.scope}:{ident}"
