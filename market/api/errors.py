@@ -6,6 +6,7 @@ service come out in the same shape, keeping WWW-Authenticate and Retry-After.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -67,7 +68,24 @@ def _fields(detail) -> dict:
     return {}
 
 
+# The database did not answer (restarting, failing over, a lock or statement timeout):
+# the client may retry, and a retried order keeps its client_order_id, so it is placed
+# at most once.
+UNAVAILABLE_RETRY_SECONDS = 2
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = Response(
+            error_body(
+                "service_unavailable",
+                "The database did not answer. Retry shortly; an order sent again "
+                "with its client_order_id is placed at most once.",
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+        return response
     if isinstance(exc, DomainError):
         return Response(
             error_body(exc.code, exc.message, exc.fields),
