@@ -3,6 +3,11 @@
 Tasks are idempotent and acknowledged late: a worker lost mid-task has its message
 redelivered (after the visibility timeout on Redis). The sweepers in the schedule are
 what guarantee progress; redelivery only makes it sooner.
+
+So a publish may fail: with the broker down it gives up within about a second (one
+reconnect, bounded socket waits) instead of holding a web request, and the callers,
+which publish after commit with `on_commit(..., robust=True)`, log the failure and
+leave the work to the sweepers.
 """
 
 import os
@@ -12,6 +17,10 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+# Redis's defaults wait for ever to connect or for an answer (kombu's redis transport
+# ignores broker_connection_timeout); the settings' own options win.
+BROKER_SOCKET_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 3.0}
+
 app = Celery("yiwang")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -20,6 +29,15 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
+    broker_connection_timeout=1.0,
+    # One reconnect (a pooled connection gone stale after a broker restart), then
+    # give up: the default's 3 retries and backoff held a request for seconds.
+    task_publish_retry_policy={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    },
     timezone="Asia/Shanghai",
     beat_schedule={
         "heartbeat": {"task": "market.tasks.heartbeat", "schedule": 5.0},
@@ -67,6 +85,11 @@ app.conf.update(
             "task": "market.notifications.tasks.deliveries_sweep",
             "schedule": 30.0,
         },
+        # Pending four-eyes proposals past their 24 hours (market/proposals.py).
+        "proposals-expire": {
+            "task": "market.tasks.proposals_expire_due",
+            "schedule": 60.0,
+        },
         "reconcile-nightly": {
             "task": "exchange.tasks.reconcile",
             "schedule": crontab(hour=3, minute=30),
@@ -74,3 +97,12 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _bounded_broker_waits(sender, source, **kwargs) -> None:
+    """Once the settings are read (never at import): the socket timeouts under the
+    settings' transport options, which the filesystem transport ignores."""
+    source.broker_transport_options = (
+        BROKER_SOCKET_TIMEOUTS | source.broker_transport_options
+    )

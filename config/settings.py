@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "config.apps.ConfigConfig",
     "market",
     "settlement",
     "exchange",
@@ -89,11 +92,14 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RejectNulMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "market.web.context.suspended_regions",
             ],
         },
     },
@@ -207,6 +214,10 @@ AXES_VERBOSE = False
 # by itself after the cool-off.
 AXES_ENABLE_ADMIN = False
 LOGIN_URL = "login"
+# Staff reach the admin only after a TOTP code in the same session (django-otp,
+# config/middleware.py); their sessions also end sooner (config/apps.py). Seconds.
+STAFF_SESSION_AGE = env.int("YIWANG_STAFF_SESSION_AGE", default=3600)
+OTP_TOTP_ISSUER = "Yiwang"  # the name an authenticator app shows beside the code
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 # Password-reset mail goes through EMAIL_URL (django-environ's form, e.g.
@@ -365,6 +376,8 @@ EXCHANGE_API_THROTTLE_RATE = env.str("EXCHANGE_API_THROTTLE_RATE", default="50/s
 EXCHANGE_API_LOGIN_THROTTLE_RATE = env.str(
     "EXCHANGE_API_LOGIN_THROTTLE_RATE", default="10/m"
 )
+# Live (not revoked, not expired) API keys a participant may hold (market/apikeys.py).
+EXCHANGE_API_MAX_LIVE_KEYS = env.int("EXCHANGE_API_MAX_LIVE_KEYS", default=20)
 # Serves the hidden benchmark-only endpoint (tests/bench/bench_api.py); never in prod.
 EXCHANGE_API_BENCHMARK = env.bool("EXCHANGE_API_BENCHMARK", default=False)
 
@@ -457,6 +470,11 @@ PROMETHEUS_MULTIPROC_DIR = Path(
 )
 PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Who may scrape /metrics (it names queue depths and order flow): a request carrying
+# `Authorization: Bearer <METRICS_TOKEN>` (when set), or one from an address or
+# network listed here (loopback only by default: a scraper on the same host).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 LOGGING = {
     "version": 1,

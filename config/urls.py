@@ -7,6 +7,7 @@ from exchange import internal
 from exchange.monitoring.metrics import metrics_view
 from exchange.web.operators import monitoring_view
 from exchange.web.views import markets
+from market.web import otp
 
 urlpatterns = [
     path("", markets, name="home"),
@@ -21,6 +22,9 @@ urlpatterns = [
         name="admin-monitoring",
     ),
     path("admin/", admin.site.urls),
+    # The operators' second factor (config.middleware.StaffSecondFactorMiddleware).
+    path("accounts/otp/", otp.otp_verify, name="otp-verify"),
+    path("accounts/otp/setup/", otp.otp_setup, name="otp-setup"),
     path("catalogue/", include("market.urls")),
     path("", include("market.web.urls")),
     path("", include("exchange.web.urls")),

@@ -2,18 +2,20 @@
 envelope under /api/ and in HTML elsewhere."""
 
 import logging
+import sys
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
 from core import heartbeat
+from market.api.errors import UNAVAILABLE_RETRY_SECONDS, api_server_error
 from market.api.errors import api_not_found as _api_not_found
-from market.api.errors import api_server_error
 
 logger = logging.getLogger(__name__)
 
@@ -63,4 +65,16 @@ def not_found(request, exception=None):
 def server_error(request):
     if request.path_info.startswith("/api/"):
         return api_server_error(request)
+    # Django calls this handler while handling the exception, so it is at hand: a
+    # middleware that found the database gone (one reading the user) is a 503 too.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return database_unavailable(request)
     return html_server_error(request)
+
+
+def database_unavailable(request):
+    """The 503 page of a database that does not answer, with Retry-After. It reads
+    neither the session nor the user, which would ask the database again."""
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return response

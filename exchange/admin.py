@@ -14,10 +14,23 @@ from exchange.services.operators import (
     instrument_halt_by_operator,
     order_cancel_by_operator,
 )
-from market.admin import ClusterAdmin, OperatorAdmin, ReadOnlyAdmin, permission
+from exchange.services.regions import region_resume, region_suspend
+from market.admin import (
+    ClusterAdmin,
+    OperatorAdmin,
+    ReadOnlyAdmin,
+    RegionAdmin,
+    permission,
+)
 from market.admin.base import ReasonForm
 from market.exceptions import DomainError
-from market.models import Cluster
+from market.models import Cluster, Region, RegionSuspension
+from market.scopes import Lookups
+
+# Orders of participants homed in the hub, and sells from its clusters.
+ORDERS = Lookups(
+    ("participant__home_region__hub", "region__hub"), ("participant__industry",)
+)
 
 
 @admin.register(Instrument)
@@ -76,6 +89,7 @@ class InstrumentAdmin(ReadOnlyAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
+    scope = ORDERS
     list_display = [
         "id",
         "instrument",
@@ -130,6 +144,10 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Trade)
 class TradeAdmin(ReadOnlyAdmin):
+    scope = Lookups(
+        ("sell_region__hub", "buyer__home_region__hub", "seller__home_region__hub"),
+        ("buyer__industry", "seller__industry"),
+    )
     list_display = [
         "id",
         "instrument",
@@ -157,6 +175,7 @@ class TradeAdmin(ReadOnlyAdmin):
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(ReadOnlyAdmin):
+    scope = ORDERS.prefixed("order")
     list_display = ["instrument", "sequence", "kind", "order", "created_at"]
     list_filter = ["kind", "instrument__profile"]
     search_fields = ["instrument__symbol", "order__id"]
@@ -213,6 +232,91 @@ class CommittedClusterAdmin(ClusterAdmin):
                     request, _("%s resized.") % cluster.name, messages.SUCCESS
                 )
         return None
+
+
+admin.site.unregister(Region)
+
+
+@admin.register(Region)
+class SuspendableRegionAdmin(RegionAdmin):
+    """Suspend a region (a power shortage, a network fault: its resting sells are
+    cancelled, sells there and buys from there refused) or resume it."""
+
+    actions = ["suspend", "resume"]
+    has_suspend_permission = permission("market.suspend_region")
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "suspended"]
+
+    @admin.display(description=_("suspended"), boolean=True)
+    def suspended(self, region):
+        return region.suspensions.filter(ended_at__isnull=True).exists()
+
+    @admin.action(
+        description=_("Suspend trading in the region"), permissions=["suspend"]
+    )
+    def suspend(self, request, queryset):
+        form = self.form_for_action(request, ReasonForm)
+        if not form.is_bound or not form.is_valid():
+            return self.action_page(
+                request,
+                queryset,
+                form,
+                action="suspend",
+                title=_("Suspend regions"),
+                submit=_("Suspend"),
+            )
+        for region in queryset:
+            try:
+                _suspension, cancelled = region_suspend(
+                    region=region.code,
+                    reason=form.cleaned_data["reason"],
+                    operator=request.user,
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{region}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(region)s suspended: %(n)d sells cancelled.")
+                    % {"region": region, "n": len(cancelled)},
+                    messages.SUCCESS,
+                )
+        return None
+
+    @admin.action(
+        description=_("Resume trading in the region"), permissions=["suspend"]
+    )
+    def resume(self, request, queryset):
+        for region in queryset:
+            try:
+                region_resume(
+                    region=region.code,
+                    operator=request.user,
+                    reason=self.reason(request),
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{region}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%s resumed.") % region, messages.SUCCESS)
+
+
+@admin.register(RegionSuspension)
+class RegionSuspensionAdmin(ReadOnlyAdmin):
+    """The suspensions, past and current (settlement reads them for force
+    majeure): the regions' actions make them."""
+
+    list_display = [
+        "region",
+        "reason",
+        "started_at",
+        "started_by",
+        "ended_at",
+        "ended_by",
+    ]
+    list_filter = ["region__hub", "region"]
+    list_select_related = ["region", "started_by", "ended_by"]
+    date_hierarchy = "started_at"
 
 
 @admin.register(ListingPlan)

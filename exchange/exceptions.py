@@ -56,6 +56,13 @@ class ClusterNotVerified(ExchangeError):
     code = "cluster_not_verified"
 
 
+class RegionSuspended(ExchangeError):
+    """An operator has suspended trading in the region (a power shortage, a network
+    fault): no sells from its clusters, no buys from it."""
+
+    code = "region_suspended"
+
+
 class PriceOutOfBand(ExchangeError):
     """The price lies outside the instrument's price band."""
 

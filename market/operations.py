@@ -7,6 +7,7 @@ audit row there.
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -19,6 +20,24 @@ from market.models.participants import certifications_text
 from market.proposals import proposal_create
 
 ROLES = ("is_buyer", "is_seller")
+
+
+def operator_named(
+    username: str | None, *, permission: str, may: str, demo: str = "admin"
+):
+    """The active staff login a management command acts for: `username`, or in the
+    demo (YIWANG_DEMO) the demo's operator; MarketError unless it holds
+    `permission` ("app_label.codename"), which lets it do what `may` says."""
+    if username is None:
+        if not settings.YIWANG_DEMO:
+            raise MarketError("--operator is required outside the demo.")
+        username = demo
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not (user.is_active and user.is_staff):
+        raise MarketError(f"{username} is not an active staff login.")
+    if not user.has_perm(permission):
+        raise MarketError(f"{username} may not {may}.")
+    return user
 
 
 def participants_for_update(ids: list[int]) -> list[Participant]:

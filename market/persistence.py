@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from core.db import Read, for_update, read_now, values_from_rows
-from market.models import ApiKey, Cluster, Participant, Region
+from market.models import ApiKey, Cluster, Participant, Region, RegionSuspension
 
 
 def clusters_count_read(cluster_ids: set[int]) -> Read:
@@ -58,6 +58,19 @@ def clusters_verified_read(cluster_ids: set[int]) -> Read:
         }
 
     return Read(sql, sorted(cluster_ids), parse)
+
+
+def regions_suspended_read() -> Read:
+    """The regions suspended now: {region id: reason}. Read after the instruments'
+    lock, so a suspension that committed before it is seen (a suspension takes the
+    same locks to cancel the region's sells)."""
+    table = RegionSuspension._meta.db_table
+    sql = f"SELECT region_id, reason FROM {table} WHERE ended_at IS NULL"  # noqa: S608
+
+    def parse(rows: list) -> dict[int, str]:
+        return dict(rows)
+
+    return Read(sql, (), parse)
 
 
 def apikey_with_owner(digest: str) -> ApiKey | None:

@@ -1,9 +1,13 @@
 """Reads of the catalogue: current tables, factors, surcharges, capacity, and the
 lists the public catalogue pages show (each one query, related rows joined)."""
 
+import logging
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from core import caches
@@ -15,11 +19,14 @@ from market.models import (
     ConversionTable,
     NetworkLink,
     Region,
+    RegionSuspension,
     SoftwareStack,
     Surcharge,
     SurchargeTable,
     WorkloadProfile,
 )
+
+log = logging.getLogger(__name__)
 
 
 def conversion_table_current(*, at: datetime | None = None) -> ConversionTable:
@@ -91,7 +98,19 @@ def surcharges_list(*, table: SurchargeTable):
 
 
 def region_list():
-    return Region.objects.select_related("hub").order_by("code")
+    """Regions with their hub, each annotated `suspended` and `suspended_reason`
+    (None unless suspended), in code order."""
+    current = RegionSuspension.objects.filter(
+        region=OuterRef("pk"), ended_at__isnull=True
+    )
+    return (
+        Region.objects.select_related("hub")
+        .annotate(
+            suspended=Exists(current),
+            suspended_reason=Subquery(current.values("reason")[:1]),
+        )
+        .order_by("code")
+    )
 
 
 def stack_list():
@@ -144,3 +163,72 @@ def network_links_between(*, from_role: str, to_role: str):
     return NetworkLink.objects.filter(
         from_region__role=from_role, to_region__role=to_role
     ).order_by("from_region_id", "to_region_id")
+
+
+def regions_suspended() -> dict[str, RegionSuspension]:
+    """The regions suspended now, by code, each with its open suspension."""
+    return {
+        s.region.code: s
+        for s in RegionSuspension.objects.filter(ended_at__isnull=True).select_related(
+            "region"
+        )
+    }
+
+
+def suspensions_overlapping(
+    *, region_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) during which the region was suspended, merged
+    and in order (a suspension still open lasts to `end`)."""
+    rows = RegionSuspension.objects.filter(
+        region_id=region_id, started_at__lt=end
+    ).exclude(ended_at__lte=start)
+    spans = sorted(
+        (max(s.started_at, start), min(s.ended_at or end, end)) for s in rows
+    )
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        elif a < b:
+            merged.append((a, b))
+    return merged
+
+
+SUSPENDED_KEY = "yiwang:regions-suspended"
+# Suspending or resuming drops the key at once (`regions_suspended_forget`); the
+# TTL bounds what a process that missed it sees.
+SUSPENDED_SECONDS = 5
+
+
+def regions_suspended_banner() -> list[SimpleNamespace]:
+    """The regions suspended now, for the banner on every page: code, names and
+    reason, from the shared cache (a cache that is down costs a read)."""
+    try:
+        rows = cache.get(SUSPENDED_KEY)
+    except Exception:
+        log.warning("suspended regions: cache unavailable", exc_info=True)
+        rows = None
+    if rows is None:
+        rows = [
+            {
+                "code": code,
+                "name_en": s.region.name_en,
+                "name_zh": s.region.name_zh,
+                "reason": s.reason,
+            }
+            for code, s in sorted(regions_suspended().items())
+        ]
+        try:
+            cache.set(SUSPENDED_KEY, rows, SUSPENDED_SECONDS)
+        except Exception:
+            log.warning("suspended regions: cache unavailable", exc_info=True)
+    return [SimpleNamespace(**row) for row in rows]
+
+
+def regions_suspended_forget() -> None:
+    """The suspensions changed: the next banner reads them again."""
+    try:
+        cache.delete(SUSPENDED_KEY)
+    except Exception:
+        log.warning("suspended regions: cache unavailable", exc_info=True)

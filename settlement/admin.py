@@ -1,8 +1,8 @@
 """Operators' view of the ledger: accounts, entries and holds are read-only. Money
-moves only through actions, each with its own permission and audit row: deposit
-decisions, and proposals a second operator approves (manual adjustments between a
-participant's available balance and `external`, dispute resolutions, deposits above
-SETTLEMENT_FOUR_EYES_DEPOSIT_CNY)."""
+moves only through actions, each with its own permission and audit row: deposit and
+withdrawal decisions, and proposals a second operator approves (manual adjustments
+between a participant's available balance and `external`, dispute resolutions,
+deposits and withdrawal payouts above SETTLEMENT_FOUR_EYES_DEPOSIT_CNY)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,6 +18,7 @@ from market.admin.base import ReasonForm
 from market.admin.operators import proposal_made
 from market.exceptions import DomainError
 from market.models import Participant, Proposal
+from market.scopes import PARTICIPANT, Lookups, scope_filter, scope_of
 from settlement import operators
 from settlement.models import (
     Account,
@@ -28,7 +29,11 @@ from settlement.models import (
     Obligation,
     Posting,
     ProviderScore,
+    WithdrawalRequest,
 )
+
+# Deliveries where they are delivered; an industry's, by either party.
+DELIVERIES = Lookups(("region__hub",), ("buyer__industry", "seller__industry"))
 
 
 class PostingInline(admin.TabularInline):
@@ -65,6 +70,7 @@ class AdjustmentForm(ReasonForm):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
+    scope = Lookups()
     list_display = [
         "id",
         "kind",
@@ -94,6 +100,10 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         """Propose a manual adjustment; a second operator's approval posts it."""
         self.require(request, "adjust")
         form = AdjustmentForm(request.POST or None)
+        # Only participants of the operator's scope (a regional one's hub).
+        form.fields["participant"].queryset = scope_filter(
+            Participant.objects.all(), scope_of(request.user), PARTICIPANT
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic(durable=True):
@@ -119,6 +129,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
+    scope = PARTICIPANT.prefixed("participant")
     list_display = ["id", "kind", "participant", "instrument", "balance"]
     list_filter = ["kind"]
     search_fields = ["participant__display_name", "instrument"]
@@ -127,6 +138,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Posting)
 class PostingAdmin(ReadOnlyAdmin):
+    scope = PARTICIPANT.prefixed("account__participant")
     list_display = ["id", "entry", "account", "amount", "created_at"]
     list_filter = ["account__kind"]
     search_fields = ["entry__reference", "account__participant__display_name"]
@@ -135,6 +147,7 @@ class PostingAdmin(ReadOnlyAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
+    scope = PARTICIPANT.prefixed("participant")
     list_display = [
         "id",
         "participant",
@@ -159,6 +172,7 @@ class ResolveForm(ReasonForm):
 
 @admin.register(Obligation)
 class ObligationAdmin(ReadOnlyAdmin):
+    scope = DELIVERIES
     list_display = [
         "trade_id",
         "instrument",
@@ -218,6 +232,7 @@ class ObligationAdmin(ReadOnlyAdmin):
 
 @admin.register(DeliveryReport)
 class DeliveryReportAdmin(ReadOnlyAdmin):
+    scope = DELIVERIES.prefixed("obligation")
     list_display = ["obligation", "delivered_quantity", "reported_by", "reported_at"]
     search_fields = ["obligation__trade_id"]
 
@@ -226,6 +241,8 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
 class ProviderScoreAdmin(ReadOnlyAdmin):
     """Reliability as last computed from settled trades (settlement/reliability.py):
     never edited by hand."""
+
+    scope = PARTICIPANT.prefixed("participant")
 
     list_display = [
         "entity",
@@ -255,6 +272,8 @@ def participant_ledger_url(participant_id: int) -> str:
 class DepositRequestAdmin(ReadOnlyAdmin):
     """Operators approve or reject what participants asked to deposit; approval
     credits the ledger once (settlement.deposits)."""
+
+    scope = PARTICIPANT.prefixed("participant")
 
     list_display = [
         "id",
@@ -325,6 +344,96 @@ class DepositRequestAdmin(ReadOnlyAdmin):
                 self.message_user(
                     request,
                     _("Deposit request #%d rejected.") % deposit.pk,
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(WithdrawalRequest)
+class WithdrawalRequestAdmin(ReadOnlyAdmin):
+    """Treasury pays out or rejects what participants asked to withdraw; the amount
+    was reserved when they asked (settlement.withdrawals). Payouts above the
+    four-eyes amount are proposals."""
+
+    scope = PARTICIPANT.prefixed("participant")
+
+    list_display = [
+        "id",
+        "participant",
+        "amount",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "ledger",
+    ]
+    list_filter = ["status"]
+    search_fields = ["participant__display_name", "participant__user__username"]
+    list_select_related = ["participant", "decided_by"]
+    date_hierarchy = "created_at"
+    actions = ["pay", "reject"]
+    has_pay_permission = permission("settlement.pay_withdrawalrequest")
+    has_reject_permission = permission("settlement.reject_withdrawalrequest")
+
+    @admin.display(description=_("ledger"))
+    def ledger(self, obj: WithdrawalRequest) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            participant_ledger_url(obj.participant_id),
+            _("postings"),
+        )
+
+    @admin.action(
+        description=_("Pay out (a proposal above the limit)"),
+        permissions=["pay"],
+    )
+    def pay(self, request, queryset):
+        for withdrawal in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    done = operators.withdrawal_pay(
+                        request_id=withdrawal.pk,
+                        operator=request.user,
+                        reason=self.reason(request),
+                        now=timezone.now(),
+                    )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR
+                )
+            else:
+                message = (
+                    proposed(done)
+                    if isinstance(done, Proposal)
+                    else _("Withdrawal request #%d paid out.") % withdrawal.pk
+                )
+                self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(
+        description=_("Reject: return the amount to the available balance"),
+        permissions=["reject"],
+    )
+    def reject(self, request, queryset):
+        reason = self.reason(request)
+        if not reason:
+            # The participant reads it on its withdrawals page.
+            self.message_user(
+                request, _("Type the reason for the rejection."), messages.ERROR
+            )
+            return
+        for withdrawal in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    operators.withdrawal_reject(
+                        request_id=withdrawal.pk, operator=request.user, reason=reason
+                    )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("Withdrawal request #%d rejected.") % withdrawal.pk,
                     messages.SUCCESS,
                 )
 

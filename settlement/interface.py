@@ -239,6 +239,7 @@ class Fill:
     delivery_end: datetime
     report_deadline: datetime
     confirm_deadline: datetime
+    region_id: int | None = None  # where it is delivered: the sell's cluster's
 
 
 def fill_record(batch: Batch, fill: Fill) -> Obligation:
@@ -295,6 +296,7 @@ def fill_record(batch: Batch, fill: Fill) -> Obligation:
         delivery_end=fill.delivery_end,
         report_deadline=fill.report_deadline,
         confirm_deadline=fill.confirm_deadline,
+        region_id=fill.region_id,
     )
 
 

@@ -10,7 +10,8 @@ Invariants kept here and checked by `manage.py reconcile`:
 - each account's stored balance equals the sum of its postings, and no account but
   `external` is ever negative (a CHECK constraint);
 - `held` = sum of open order holds, `bond` = open sell bonds + unsettled trade bonds,
-  `escrow` = sum over unsettled obligations.
+  `withdrawal_pending` = sum of pending withdrawal requests, `escrow` = sum over
+  unsettled obligations.
 """
 
 from decimal import Decimal
@@ -20,7 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from market.models import Participant
+from market.models import Participant, Region
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
 ZERO = Decimal("0.0000")
@@ -35,11 +36,14 @@ class Account(models.Model):
         FEES = "fees", _("fees")
         NETWORK = "network", _("network")
         EXTERNAL = "external", _("external")
+        WITHDRAWAL_PENDING = "withdrawal_pending", _("pending withdrawal")
 
-    PARTICIPANT_KINDS = (Kind.AVAILABLE, Kind.HELD, Kind.BOND)
+    # What trading touches of a participant (order placement reads these unlocked).
+    TRADING_KINDS = (Kind.AVAILABLE, Kind.HELD, Kind.BOND)
+    PARTICIPANT_KINDS = (*TRADING_KINDS, Kind.WITHDRAWAL_PENDING)
     INSTRUMENT_KINDS = (Kind.ESCROW, Kind.FEES, Kind.NETWORK)
 
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     participant = models.ForeignKey(
         Participant,
         on_delete=models.PROTECT,
@@ -72,7 +76,10 @@ class Account(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["available", "held", "bond"], participant__isnull=False)
+                    Q(
+                        kind__in=["available", "held", "bond", "withdrawal_pending"],
+                        participant__isnull=False,
+                    )
                     | Q(
                         kind__in=["escrow", "fees", "network"],
                         participant__isnull=True,
@@ -251,6 +258,25 @@ class Obligation(models.Model):
     )
     dispute_lost = models.BooleanField(_("dispute lost by the provider"), default=False)
     late_report = models.BooleanField(_("reported late"), default=False)
+    # Where it is delivered (the sell's cluster's region): a suspension of that
+    # region during the window is force majeure for the overlap.
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("delivery region"),
+    )
+    # The SCU-h a region suspension excused, fixed when it settles: no penalty on
+    # them, and the trade is left out of the reliability score.
+    excused_quantity = models.DecimalField(
+        _("excused by force majeure (SCU-h)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -350,6 +376,60 @@ class DepositRequest(models.Model):
 
     def __str__(self) -> str:
         return f"deposit request #{self.pk}: {self.amount} CNY ({self.status})"
+
+
+class WithdrawalRequest(models.Model):
+    """A participant asks to be paid out. The amount leaves its available balance
+    for `withdrawal_pending` at once (so trading cannot spend it meanwhile); a
+    treasury operator then pays it out (to `external`) or rejects it (back to
+    available). Each step is a conditional status update from `pending` plus an
+    entry keyed by the request, so it happens once (settlement/withdrawals.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PAID = "paid", _("paid")
+        REJECTED = "rejected", _("rejected")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="withdrawal_requests"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The operator's reason for a rejection, shown to the participant.
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("withdrawal request")
+        verbose_name_plural = _("withdrawal requests")
+        permissions = [
+            ("pay_withdrawalrequest", "Can pay out withdrawal requests"),
+            ("reject_withdrawalrequest", "Can reject withdrawal requests"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="withdrawalrequest_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="withdrawalrequest_decided_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "status"])]
+
+    def __str__(self) -> str:
+        return f"withdrawal request #{self.pk}: {self.amount} CNY ({self.status})"
 
 
 class ProviderScore(models.Model):

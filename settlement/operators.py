@@ -1,10 +1,12 @@
-"""What operators do to money: deposit decisions, manual adjustments and dispute
-resolutions, with their audit rows and four-eyes proposals (market.proposals).
+"""What operators do to money: deposit and withdrawal decisions, manual adjustments
+and dispute resolutions, with their audit rows and four-eyes proposals
+(market.proposals).
 
-Adjustments, dispute resolutions and approvals of deposits above
-SETTLEMENT_FOUR_EYES_DEPOSIT_CNY are proposals: nothing moves until a second operator
-approves, and then only through the services (one balanced entry, keyed by the
-proposal, so it posts once). Each function runs inside the caller's transaction.
+Adjustments, dispute resolutions, and approvals of deposits and payouts of
+withdrawals above SETTLEMENT_FOUR_EYES_DEPOSIT_CNY are proposals: nothing moves until
+a second operator approves, and then only through the services (one balanced entry,
+keyed by its cause, so it posts once). Each function runs inside the caller's
+transaction.
 """
 
 from datetime import datetime
@@ -16,19 +18,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from market.audit import audit_record
 from market.models import Participant, Proposal
 from market.proposals import proposal_create, proposal_kind_register
-from settlement import deposits, money, services
+from settlement import deposits, money, services, withdrawals
 from settlement.exceptions import DeliveryNotAllowed, NotFound, SettlementError
-from settlement.models import Account, DepositRequest, Obligation
+from settlement.models import Account, DepositRequest, Obligation, WithdrawalRequest
 
 
 def deposit_four_eyes_above() -> Decimal:
     return Decimal(str(settings.SETTLEMENT_FOUR_EYES_DEPOSIT_CNY))
 
 
-def _available(participant_id: int) -> Decimal:
-    account = Account.objects.filter(
-        participant_id=participant_id, kind=Account.Kind.AVAILABLE
-    ).first()
+def _balance(participant_id: int, kind: str = Account.Kind.AVAILABLE) -> Decimal:
+    account = Account.objects.filter(participant_id=participant_id, kind=kind).first()
     return account.balance if account else Decimal(0)
 
 
@@ -71,7 +71,7 @@ def _deposit_credit(
         after={
             "status": request.status,
             "amount": request.amount,
-            "available": _available(request.participant_id),
+            "available": _balance(request.participant_id),
         },
         reason=reason,
         proposal=proposal,
@@ -90,6 +90,81 @@ def deposit_reject(
         target=request,
         before={"status": DepositRequest.Status.REQUESTED},
         after={"status": request.status},
+        reason=reason,
+    )
+    return request
+
+
+def withdrawal_pay(
+    *, request_id: int, operator: AbstractBaseUser, reason: str, now: datetime
+) -> WithdrawalRequest | Proposal:
+    """Pay out a pending withdrawal request, or, above the four-eyes amount (the
+    deposits' one: money crossing the platform's edge either way), propose paying
+    it (returns the proposal). Raises WithdrawalNotPending."""
+    request = WithdrawalRequest.objects.select_related("participant").get(pk=request_id)
+    if request.status != WithdrawalRequest.Status.PENDING:
+        raise withdrawals.WithdrawalNotPending(
+            f"Withdrawal request {request_id} is {request.status}."
+        )
+    if request.amount <= deposit_four_eyes_above():
+        return _withdrawal_payout(request_id, operator, reason, proposal=None)
+    return proposal_create(
+        kind=Proposal.Kind.WITHDRAWAL_PAYOUT,
+        target=f"withdrawal-request:{request.pk}",
+        summary=f"pay out withdrawal request #{request.pk}: {request.amount} CNY "
+        f"to {request.participant}",
+        payload={"request_id": request.pk, "amount": request.amount},
+        reason=reason,
+        proposed_by=operator,
+        now=now,
+    )
+
+
+def _withdrawal_payout(
+    request_id: int,
+    operator: AbstractBaseUser,
+    reason: str,
+    proposal: Proposal | None,
+) -> WithdrawalRequest:
+    request = withdrawals.withdrawal_request_pay(
+        request_id=request_id, operator=operator
+    )
+    audit_record(
+        operator=operator,
+        action="withdrawalrequest.pay",
+        target=request,
+        before={"status": WithdrawalRequest.Status.PENDING},
+        after={
+            "status": request.status,
+            "amount": request.amount,
+            "withdrawal_pending": _balance(
+                request.participant_id, Account.Kind.WITHDRAWAL_PENDING
+            ),
+        },
+        reason=reason,
+        proposal=proposal,
+    )
+    return request
+
+
+def withdrawal_reject(
+    *, request_id: int, operator: AbstractBaseUser, reason: str
+) -> WithdrawalRequest:
+    """Refuse a pending request: the amount goes back to the available balance,
+    and the reason is shown to the participant."""
+    request = withdrawals.withdrawal_request_reject(
+        request_id=request_id, operator=operator, note=reason
+    )
+    audit_record(
+        operator=operator,
+        action="withdrawalrequest.reject",
+        target=request,
+        before={"status": WithdrawalRequest.Status.PENDING},
+        after={
+            "status": request.status,
+            "amount": request.amount,
+            "available": _balance(request.participant_id),
+        },
         reason=reason,
     )
     return request
@@ -159,6 +234,14 @@ def deposit_approval_approved(
     return {"deposit_request": request.pk, "amount": request.amount}
 
 
+def withdrawal_payout_approved(
+    proposal: Proposal, approver: AbstractBaseUser, now: datetime
+) -> dict:
+    request_id = int(proposal.payload["request_id"])
+    request = _withdrawal_payout(request_id, approver, proposal.reason, proposal)
+    return {"withdrawal_request": request.pk, "amount": request.amount}
+
+
 def adjustment_approved(
     proposal: Proposal, approver: AbstractBaseUser, now: datetime
 ) -> dict:
@@ -171,7 +254,7 @@ def adjustment_approved(
         key=f"adjustment:proposal:{proposal.pk}",
         caused_by=approver,
     )
-    available = _available(participant.pk)
+    available = _balance(participant.pk)
     audit_record(
         operator=approver,
         action="adjustment.post",
@@ -213,6 +296,7 @@ def register() -> None:
     """What approving settlement's proposals does (called once, at start-up)."""
     proposal_kind_register(Proposal.Kind.ADJUSTMENT, adjustment_approved)
     proposal_kind_register(Proposal.Kind.DEPOSIT_APPROVAL, deposit_approval_approved)
+    proposal_kind_register(Proposal.Kind.WITHDRAWAL_PAYOUT, withdrawal_payout_approved)
     proposal_kind_register(
         Proposal.Kind.DISPUTE_RESOLUTION, dispute_resolution_approved
     )

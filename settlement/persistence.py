@@ -32,14 +32,14 @@ def accounts_read(participant_ids: set[int]) -> Read:
     """The participants' own accounts (available, held, bond) that exist, read
     without a lock: {account key: Account}."""
     marks = ", ".join(["%s"] * len(participant_ids))
-    kinds = ", ".join(["%s"] * len(Account.PARTICIPANT_KINDS))
+    kinds = ", ".join(["%s"] * len(Account.TRADING_KINDS))
     sql = (
         f"SELECT {', '.join(_COLUMNS)} FROM {Account._meta.db_table} "  # noqa: S608
         f"WHERE participant_id IN ({marks}) AND kind IN ({kinds})"
     )
     return Read(
         sql,
-        [*sorted(participant_ids), *Account.PARTICIPANT_KINDS],
+        [*sorted(participant_ids), *Account.TRADING_KINDS],
         _accounts_from_rows,
     )
 

@@ -9,7 +9,14 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from core.db import decimal_sums
-from settlement.models import Account, Hold, JournalEntry, Obligation, Posting
+from settlement.models import (
+    Account,
+    Hold,
+    JournalEntry,
+    Obligation,
+    Posting,
+    WithdrawalRequest,
+)
 
 ZERO = Decimal(0)
 
@@ -81,6 +88,55 @@ def escrow_matches_obligations() -> list[str]:
     ]
 
 
+def withdrawals_match_requests() -> list[str]:
+    """Per participant: withdrawal_pending = its pending withdrawal requests."""
+    want: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for pid, amount in WithdrawalRequest.objects.filter(
+        status=WithdrawalRequest.Status.PENDING
+    ).values_list("participant_id", "amount"):
+        want[pid] += amount
+    have = dict(
+        Account.objects.filter(kind=Account.Kind.WITHDRAWAL_PENDING).values_list(
+            "participant_id", "balance"
+        )
+    )
+    return [
+        f"participant {pid} withdrawal_pending: account {have.get(pid, ZERO)}, "
+        f"pending requests {want.get(pid, ZERO)}"
+        for pid in sorted(set(want) | set(have))
+        if have.get(pid, ZERO) != want.get(pid, ZERO)
+    ]
+
+
+def withdrawals_posted_once() -> list[str]:
+    """Each request reserved its amount once, and a decided one was paid out or
+    returned once, by the amount asked (its postings on withdrawal_pending)."""
+    steps = ("withdrawal_request", "withdrawal", "withdrawal_return")
+    posted: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for reference, kind, amount in Posting.objects.filter(
+        entry__kind__in=steps,
+        entry__reference__startswith="withdrawal:",
+        account__kind=Account.Kind.WITHDRAWAL_PENDING,
+    ).values_list("entry__reference", "entry__kind", "amount"):
+        posted[reference, kind].append(amount)
+    decision = {
+        WithdrawalRequest.Status.PAID: "withdrawal",
+        WithdrawalRequest.Status.REJECTED: "withdrawal_return",
+    }
+    out = []
+    for r in WithdrawalRequest.objects.only("pk", "amount", "status"):
+        want = {"withdrawal_request": [r.amount]}
+        if r.status in decision:
+            want[decision[r.status]] = [-r.amount]
+        out += [
+            f"withdrawal request {r.pk} ({r.status}): {kind} posted {got}"
+            for kind in steps
+            if (got := posted.get((f"withdrawal:{r.pk}", kind), []))
+            != want.get(kind, [])
+        ]
+    return out
+
+
 def settled_exactly_once() -> list[str]:
     settles = dict(
         JournalEntry.objects.filter(kind="settle")
@@ -142,5 +198,10 @@ CHECKS = [
     ("no participant balance is negative", no_negative_balances),
     ("held and bond equal their open holds", holds_match_accounts),
     ("escrow equals the unsettled trades", escrow_matches_obligations),
+    (
+        "withdrawal_pending equals the pending withdrawal requests",
+        withdrawals_match_requests,
+    ),
+    ("each withdrawal request is reserved and decided once", withdrawals_posted_once),
     ("each trade settles exactly once", settled_exactly_once),
 ]

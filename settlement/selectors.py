@@ -1,5 +1,6 @@
 """Reads of settlement for the API and pages: a participant's balances, ledger
-postings and delivery obligations, and the providers' reliability scores."""
+postings, withdrawal requests and delivery obligations, and the providers'
+reliability scores."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from settlement.models import (
     Obligation,
     Posting,
     ProviderScore,
+    WithdrawalRequest,
 )
 from settlement.reliability import NEW_PROVIDER, PLACES
 
@@ -21,9 +23,10 @@ CURRENCY = "CNY"
 
 
 def account_balances(*, participant: Participant) -> dict:
-    """available, held (escrow for open buys), bond (seller collateral), and
-    in_escrow: what the participant's unsettled purchases hold in escrow (all-in
-    amount and fee). Summed in Python: SQLite would add decimals as floats."""
+    """available, held (escrow for open buys), bond (seller collateral),
+    withdrawal_pending (requested, not yet paid out), and in_escrow: what the
+    participant's unsettled purchases hold in escrow (all-in amount and fee).
+    Summed in Python: SQLite would add decimals as floats."""
     balances = dict(
         Account.objects.filter(
             participant=participant, kind__in=Account.PARTICIPANT_KINDS
@@ -42,8 +45,19 @@ def account_balances(*, participant: Participant) -> dict:
         "available": balances.get(Account.Kind.AVAILABLE, zero),
         "held": balances.get(Account.Kind.HELD, zero),
         "bond": balances.get(Account.Kind.BOND, zero),
+        "withdrawal_pending": balances.get(Account.Kind.WITHDRAWAL_PENDING, zero),
         "in_escrow": in_escrow,
     }
+
+
+def withdrawal_list(
+    *, participant: Participant, status: str | None = None
+) -> QuerySet[WithdrawalRequest]:
+    """The participant's withdrawal requests, newest first."""
+    requests = WithdrawalRequest.objects.filter(participant=participant)
+    if status is not None:
+        requests = requests.filter(status=status)
+    return requests.order_by("-pk")
 
 
 def posting_list(

@@ -8,12 +8,13 @@ Reports, disputes, resolutions and settlements are recorded for notification in 
 same transaction (settlement/notify.py says why).
 """
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from market.models import Participant
+from market.selectors import suspensions_overlapping
 from settlement import money, notify
 from settlement.exceptions import (
     DeliveryNotAllowed,
@@ -27,6 +28,7 @@ from settlement.reliability import counted, reliability_refresh
 
 AVAILABLE = Account.Kind.AVAILABLE
 LOT = Decimal("0.1")
+ZERO = Decimal(0)
 
 
 def _positive_amount(amount: Decimal) -> Decimal:
@@ -66,7 +68,9 @@ def withdrawal_post(
     memo: str = "",
     caused_by: AbstractBaseUser | None = None,
 ) -> None:
-    """Pay out from available, never beyond it (InsufficientFunds)."""
+    """Pay out from available at once, never beyond it (InsufficientFunds): a
+    drill's or a test's shortcut. A participant's withdrawal is a request that an
+    operator decides (settlement/withdrawals.py)."""
     batch = Batch(caused_by_id=getattr(caused_by, "pk", None))
     batch.entry(
         kind="withdrawal",
@@ -256,11 +260,14 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
     delivered = ob.delivered_quantity or Decimal("0.0")
     if ob.status == Obligation.Status.PENDING:
         delivered = Decimal("0.0")  # unreported delivery counts as zero
+    excused = force_majeure(ob)
     batch = Batch()
     _settle_payments(batch, ob, delivered)
-    _settle_bond(batch, ob, undelivered=ob.quantity - delivered)
+    _settle_bond(batch, ob, undelivered=max(ob.quantity - delivered - excused, ZERO))
     batch.commit()
     ob.counted_delivered, ob.dispute_lost, ob.late_report = counted(ob, delivered)
+    if excused:  # the score leaves a force-majeure trade out
+        ob.counted_delivered, ob.excused_quantity = None, excused
     ob.delivered_quantity = delivered
     ob.status = Obligation.Status.SETTLED
     ob.settled_at = now
@@ -272,11 +279,30 @@ def trade_settle(*, trade_id: int, now: datetime) -> bool:
             "counted_delivered",
             "dispute_lost",
             "late_report",
+            "excused_quantity",
         ]
     )
     reliability_refresh(participant_id=ob.seller_id, now=now)
     notify.obligation_changed(ob, "settled", at=now)
     return True
+
+
+def force_majeure(ob: Obligation) -> Decimal:
+    """The SCU-h of the trade a suspension of its delivery region excused: its
+    quantity pro rata to the part of the window the region was suspended
+    (DESIGN.md "Operators"), rounded down to the hundredth."""
+    if ob.region_id is None:
+        return ZERO
+    spans = suspensions_overlapping(
+        region_id=ob.region_id, start=ob.delivery_start, end=ob.delivery_end
+    )
+    if not spans:
+        return ZERO
+    suspended = sum(((b - a) for a, b in spans), timedelta())
+    share = Decimal(suspended.total_seconds()) / Decimal(
+        (ob.delivery_end - ob.delivery_start).total_seconds()
+    )
+    return (ob.quantity * share).quantize(Decimal("0.01"), ROUND_FLOOR)
 
 
 def _settle_payments(batch: Batch, ob: Obligation, delivered: Decimal) -> None:

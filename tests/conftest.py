@@ -6,6 +6,8 @@
 - Tests marked `postgres` or `browser` skip with a reason where the service is missing;
   under CI=true a skip is a failure, because CI has everything.
 - The reference catalogue is loaded once into the test database.
+- `admin_client` (pytest-django's) has also passed the staff's second factor
+  (tests/otp.py), as the admin requires.
 """
 
 import os
@@ -15,6 +17,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from hypothesis import HealthCheck, settings
+
+from tests.otp import login_verified
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -69,6 +73,12 @@ def _immediate_constraints(request):
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, verified by a TOTP device."""
+    return login_verified(client, admin_user)
 
 
 @pytest.fixture

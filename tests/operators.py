@@ -16,19 +16,29 @@ from django.test import Client
 from django.utils import timezone
 
 from settlement import services
+from tests.otp import login_verified
 from tests.settlement.helpers import deposit, trade
 
 GROUPS_MIGRATION = ("exchange", "0005_operator_groups")
+# Later migrations that grant the groups more (each with an idempotent `grant`).
+GROUP_GRANTS = [
+    ("exchange", "0009_notification_permissions"),
+    ("settlement", "0008_withdrawal_permissions"),
+    ("exchange", "0010_region_suspension_permissions"),
+    ("exchange", "0012_operator_scope_permissions"),
+]
 
 
 def groups_migrate() -> None:
-    """Run the migration that ships the operators' groups, on its own state's
-    models (a transactional test's flush empties the groups; it is idempotent)."""
-    module = importlib.import_module(
-        f"{GROUPS_MIGRATION[0]}.migrations.{GROUPS_MIGRATION[1]}"
-    )
-    state = MigrationExecutor(connection).loader.project_state(GROUPS_MIGRATION)
-    module.forwards(state.apps, None)
+    """Run the migration that ships the operators' groups, and those that grant
+    them more, on their own states' models (a transactional test's flush empties
+    the groups; they are idempotent)."""
+    loader = MigrationExecutor(connection).loader
+    for node, run in [(GROUPS_MIGRATION, "forwards")] + [
+        (grant, "grant") for grant in GROUP_GRANTS
+    ]:
+        module = importlib.import_module(f"{node[0]}.migrations.{node[1]}")
+        getattr(module, run)(loader.project_state(node).apps, None)
 
 
 def staff(username: str, *groups: str, perms: tuple[str, ...] = ()):
@@ -49,9 +59,7 @@ def staff(username: str, *groups: str, perms: tuple[str, ...] = ()):
 
 
 def client_of(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return login_verified(Client(), user)  # past the second factor, as admin needs
 
 
 def messages_of(response) -> str:

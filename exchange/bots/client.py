@@ -47,13 +47,21 @@ class Client(yiwang_client.Client):
             time.sleep(1)
 
     def login(
-        self, *, token: str | None, username: str | None, password: str | None
+        self,
+        *,
+        token: str | None,
+        username: str | None,
+        password: str | None,
+        key_name: str,
     ) -> None:
+        """Use `token`, else log in for a key named `key_name`: the server replaces
+        the user's live key of that name, so a bot restarted any number of times
+        holds one key (two bots of one user need two names)."""
         if not token:
             if not (username and password):
                 raise SystemExit("give --token, or --username and --password")
             token = self.create_token(
-                username=username, password=password, name="bot"
+                username=username, password=password, name=key_name
             ).key
         self.token = token
 
@@ -103,12 +111,17 @@ def to_tick(price: Decimal, tick: Decimal, *, up: bool) -> Decimal:
     return steps * tick
 
 
-def base_parser(description: str) -> argparse.ArgumentParser:
+def base_parser(description: str, *, key_name: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
     parser.add_argument("--token", help="an API key")
     parser.add_argument("--username", help="instead of --token: log in for a key")
     parser.add_argument("--password")
+    parser.add_argument(
+        "--key-name",
+        default=key_name,
+        help="the name of the key a login replaces (default: %(default)s)",
+    )
     parser.add_argument("--symbol", help="default: the profile's next instrument")
     parser.add_argument("--profile", default="train")
     parser.add_argument(
@@ -132,5 +145,10 @@ def connect(args) -> Client:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     client = Client(args.url)
     client.wait_until_up()
-    client.login(token=args.token, username=args.username, password=args.password)
+    client.login(
+        token=args.token,
+        username=args.username,
+        password=args.password,
+        key_name=args.key_name,
+    )
     return client

@@ -61,7 +61,7 @@ def accounts(spec: str) -> list[tuple[str, Decimal]]:
 
 
 def main(argv=None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(__doc__.splitlines()[0], key_name="bot-deliveries")
     parser.add_argument("--accounts", required=True, help="name[:share],...")
     parser.add_argument(
         "--dispute", type=float, default=0.0, help="share of reports disputed"
@@ -74,7 +74,9 @@ def main(argv=None) -> int:
     for name, share in accounts(args.accounts):
         client = Client(args.url)
         client.wait_until_up()
-        client.login(token=None, username=name, password=args.password)
+        client.login(
+            token=None, username=name, password=args.password, key_name=args.key_name
+        )
         clients.append((name, share, client))
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else 0
     while not deadline or time.monotonic() < deadline:

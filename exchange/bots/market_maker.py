@@ -87,7 +87,7 @@ def requote(client: Client, args, cluster: Cluster) -> None:
 
 
 def main(argv=None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(__doc__.splitlines()[0], key_name="bot-market-maker")
     parser.add_argument("--spread", default="0.40", help="ask - bid, CNY per SCU-h")
     parser.add_argument("--quantity", default="20.0", help="SCU-h per quote")
     parser.add_argument("--cluster", type=int, help="default: your first cluster")

@@ -97,7 +97,7 @@ def json_object(text: str) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(__doc__.splitlines()[0], key_name="bot-procure")
     parser.add_argument("--quantity", required=True, help="SCU-h to buy")
     parser.add_argument("--limit", required=True, help="highest all-in price")
     parser.add_argument("--region", required=True, help="your origin region")

@@ -105,7 +105,7 @@ def pick(client: Client, args, rng: random.Random) -> Instrument:
 
 
 def main(argv=None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
+    parser = base_parser(__doc__.splitlines()[0], key_name="bot-zic")
     parser.add_argument("--side", choices=["buy", "sell"], required=True)
     parser.add_argument("--limit", required=True, help="value (buy) or cost (sell)")
     parser.add_argument("--quantity", default="10.0", help="SCU-h per unit")

@@ -6,11 +6,18 @@ process, memory-mapped; set by config.settings before any metric exists), and a 
 sums every process's files. The gauges are not kept anywhere: a collector reads them
 at scrape time (Celery queue depth from the broker, settlement lag from the
 database), so each scrape sees the current value whichever worker answers it.
+
+Only a scraper may read them (they show order flow and queue depths): a request with
+`Authorization: Bearer <METRICS_TOKEN>`, or one from METRICS_ALLOWED_IPS (addresses
+or networks; loopback by default). Anyone else gets a 403.
 """
 
+import ipaddress
 import os
+import secrets
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import (
@@ -22,8 +29,10 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from rest_framework.settings import api_settings
 
 from exchange.monitoring import health
+from market.lockout import client_ip
 
 ORDERS_PLACED = Counter(
     "yiwang_orders_placed",
@@ -78,10 +87,38 @@ def registry_build() -> CollectorRegistry:
     return registry
 
 
+def scraper_allowed(request) -> bool:
+    """The request carries the metrics token, or comes from an allowed address:
+    the one the API's throttles trust (API_NUM_PROXIES). With no proxy trusted, a
+    forwarded request is not taken for local: a proxy on this host would otherwise
+    make every visitor look like loopback."""
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and secrets.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        return True
+    if not api_settings.NUM_PROXIES and (
+        "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    ):
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip(request) or "")
+    except ValueError:
+        return False
+    address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:127.0.0.1
+    return any(
+        address in ipaddress.ip_network(allowed, strict=False)
+        for allowed in settings.METRICS_ALLOWED_IPS
+    )
+
+
 @never_cache
 @require_safe
 def metrics_view(request):
     """The Prometheus exposition format, for a scraper."""
+    if not scraper_allowed(request):
+        return HttpResponseForbidden(
+            "Metrics are for the configured scraper only.", content_type="text/plain"
+        )
     return HttpResponse(
         generate_latest(registry_build()), content_type=CONTENT_TYPE_LATEST
     )

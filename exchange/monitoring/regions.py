@@ -173,6 +173,20 @@ def national_view(
     return view
 
 
+def hub_view(view: NationalView, hub_id: int) -> NationalView:
+    """A regional operator's part of the view: its hub's regions, the hub, and
+    the buyers homed there (the flows stay whole: they are public)."""
+    regions = [row for row in view.regions if row.subject.hub_id == hub_id]
+    return NationalView(
+        since=view.since,
+        regions=regions,
+        hubs=[row for row in view.hubs if row.subject.pk == hub_id],
+        total=_sum(row.tally for row in regions),
+        flows=view.flows,
+        buyers=[b for b in view.buyers if b.subject.home_region.hub_id == hub_id],
+    )
+
+
 def _carbon(tally: Tally, kg: Decimal | None) -> None:
     if kg is None:
         tally.carbon_unknown += 1

@@ -211,6 +211,7 @@ class Command:
                 delivery_end=inst.delivery_end,
                 report_deadline=inst.report_deadline_at,
                 confirm_deadline=inst.confirm_deadline_at,
+                region_id=sell.region_id,
             ),
         )
         self._obligations.append(obligation)

@@ -42,6 +42,7 @@ from exchange.services.command import Command
 from exchange.services.requests import Entry, Placed, replay
 from market.exceptions import DomainError
 from market.models import ConversionTable, SurchargeTable
+from market.persistence import regions_suspended_read
 from settlement import interface as settlement
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class LockedReads:
     capacity: capacity.Tally
     sellers: sellers.Sellers
     missed: dict[str, list]
+    suspended: dict[int, str]  # region id: the operator's reason
 
 
 @dataclass(slots=True)
@@ -176,6 +178,7 @@ class Placement:
                 "capacity": capacity.reads(clusters, symbols),
                 "sellers": sellers.reads(clusters, {o.participant_id for o in sells}),
                 "missed": books.missed_reads(symbols),
+                "suspended": regions_suspended_read(),
             }
         )
         return LockedReads(
@@ -185,6 +188,7 @@ class Placement:
             capacity=capacity.Tally.from_reads(answers["capacity"]),
             sellers=sellers.Sellers.from_reads(answers["sellers"]),
             missed=answers["missed"],
+            suspended=answers["suspended"],
         )
 
     def _check_and_match(self, entry: Entry, work: _Work) -> Outcome | _Step:
@@ -209,6 +213,7 @@ class Placement:
         """Every rule the order must meet before it reaches the book; returns what
         it sets aside."""
         rules.check_open(instrument, self.now)
+        rules.check_region(order, work.reads.suspended)
         rules.check_terms(order, instrument)
         if order.side == Order.Side.SELL:
             work.reads.capacity.check(order, instrument)

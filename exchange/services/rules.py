@@ -14,6 +14,7 @@ from exchange.exceptions import (
     InvalidOrder,
     OrderNotOpen,
     PostOnlyWouldCross,
+    RegionSuspended,
 )
 from exchange.models import Instrument, Order
 from exchange.services import bands
@@ -24,6 +25,19 @@ def check_open(instrument: Instrument, now: datetime) -> None:
     """Orders are accepted only while the instrument is open and before its gate."""
     if instrument.state != Instrument.State.OPEN or now >= instrument.gate_closure_at:
         raise InstrumentNotOpen(f"{instrument.symbol} is {instrument.state}.")
+
+
+def check_region(order: Order, suspended: dict[int, str]) -> None:
+    """No sell from a suspended region's clusters, no buy whose origin is there
+    (other buys trade on: the region's sells were cancelled when it was suspended)."""
+    reason = suspended.get(order.region_id)
+    if reason is not None:
+        sell = order.side == Order.Side.SELL
+        where = "its cluster's region" if sell else "its origin"
+        raise RegionSuspended(
+            f"Trading in {where} is suspended by the operators: {reason}",
+            fields={"region": [reason]},
+        )
 
 
 def check_terms(order: Order, instrument: Instrument) -> None:

@@ -15,6 +15,8 @@ class MarketCursor:
         self.single = len(symbols) == 1
 
     def render(self, item) -> str:
+        if item[0] == "region":  # a state, not a position: no id, resuming resends it
+            return f"event: region\ndata: {item[1]}\n\n"
         _kind, symbol, frames = item
         out = []
         skip = self.skip.get(symbol)

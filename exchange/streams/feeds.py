@@ -40,6 +40,12 @@ def frame(symbol: str, seq: int, n: int, name: str, data: dict) -> Frame:
     return Frame(symbol, seq, n, name, body, single)
 
 
+def region_item(code: str, reason: str | None) -> tuple[str, str]:
+    """A `region` event: the region suspended (with the operator's reason) or not."""
+    data = {"region": code, "suspended": reason is not None, "reason": reason or ""}
+    return ("region", dumps(data))
+
+
 def read_range(head: log.Head, after: int, chunk: int):
     """Log rows after `after` up to what has committed, with their trades."""
     rows: list = []

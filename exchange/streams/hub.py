@@ -133,6 +133,12 @@ class Hub:
         for conn in list(self.market.get(instrument_id, ())):
             conn.push(item)
 
+    def market_regions(self, items: list) -> None:
+        """Region suspensions and resumptions: to every market stream."""
+        for conn in {c for conns in self.market.values() for c in conns}:
+            for item in items:
+                conn.push(item)
+
     def private_events(self, participant_id: int, events: list, live) -> None:
         item = ("private", events, live)
         for conn in list(self.private.get(participant_id, ())):

@@ -13,6 +13,7 @@ from django.db.models import Q
 from rest_framework.fields import DateTimeField
 
 from exchange.models import Instrument, Order, OrderEvent, Trade
+from market import selectors as market_selectors
 
 ACTIVE = (Instrument.State.OPEN, Instrument.State.HALTED)
 _TIME = DateTimeField()
@@ -173,3 +174,8 @@ def participant_rows(instrument_id: int, low: int, high: int, participant_id: in
         .order_by("sequence")
         .values_list("sequence", "kind", "order_id", "data", "order__participant_id")
     )
+
+
+def regions_suspended() -> dict[str, str]:
+    """The regions suspended now: {code: the operator's reason}."""
+    return {code: s.reason for code, s in market_selectors.regions_suspended().items()}

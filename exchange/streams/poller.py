@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from exchange.streams import log, private
-from exchange.streams.feeds import MarketFeed, read_range
+from exchange.streams.feeds import MarketFeed, read_range, region_item
 from exchange.streams.pubsub import Listener
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ class Poller(threading.Thread):
         self.settled: tuple | None = None  # deliveries and settlements routed
         self.settled_read = 0.0
         self.heads: dict[int, log.Head] = {}
+        self.suspended: dict[str, str] | None = None  # region code: reason
+        self.suspended_read = 0.0
         self.opening: list = []  # private streams started here, not yet on the loop
         self.listener = Listener(self.wake) if settings.REDIS_URL else None
 
@@ -89,6 +91,8 @@ class Poller(threading.Thread):
                 return  # nothing open, nothing kept for resumes
         for head in self._read_heads(watching=watching):
             self._advance(head, wanted)
+        if self.hub.watched and time.monotonic() - self.suspended_read >= 1:
+            self._route_regions()
         if watching and time.monotonic() - self.settled_read >= 1:
             self._route_settlement(wanted)
         self._forget_idle()
@@ -101,6 +105,21 @@ class Poller(threading.Thread):
         live = frozenset(self.private_heads or ())
         for participant_id, events in rendered.items():
             self.hub.post(self.hub.private_events, participant_id, events, live)
+
+    def _route_regions(self) -> None:
+        """`region` events for the suspensions and resumptions since the last read."""
+        self.suspended_read = time.monotonic()
+        now = log.regions_suspended()
+        before, self.suspended = self.suspended, now
+        if before is None:
+            return  # the streams open with the current suspensions
+        changed = [
+            region_item(code, now.get(code))
+            for code in sorted(before.keys() | now.keys())
+            if before.get(code) != now.get(code)
+        ]
+        if changed:
+            self.hub.post(self.hub.market_regions, changed)
 
     def _read_heads(self, *, watching: bool) -> list[log.Head]:
         since = None
@@ -209,6 +228,12 @@ class Poller(threading.Thread):
             if point > feed.point:
                 skip[symbol] = point
             items.append(("frames", symbol, [*frames, feed.state_frame()]))
+        if self.suspended is None:
+            self.suspended, self.suspended_read = (
+                log.regions_suspended(),
+                time.monotonic(),
+            )
+        items += [region_item(code, r) for code, r in sorted(self.suspended.items())]
         self.hub.post(self.hub.market_started, conn, ids, items, skip)
 
     def _open_private(self, conn) -> None:

@@ -18,7 +18,7 @@ from rest_framework.exceptions import Throttled
 
 from exchange.streams import log, private
 from exchange.streams.cursors import MarketCursor, PrivateCursor
-from exchange.streams.feeds import MarketFeed
+from exchange.streams.feeds import MarketFeed, region_item
 from exchange.streams.hub import CLOSE, STREAMING, Connection, hub_get
 
 RETRY_LIVE_MS = 1000
@@ -122,6 +122,8 @@ def _one_shot_market(cursor: MarketCursor) -> Iterator[str]:
         feed = MarketFeed.build(heads[symbol], ring=1, replay_limit=-1, chunk=chunk)
         snapshot = feed.snapshot(reset=symbol in cursor.points)
         yield cursor.render(("frames", symbol, [snapshot]))
+    for code, reason in sorted(log.regions_suspended().items()):
+        yield cursor.render(region_item(code, reason))
 
 
 def _one_shot_private(cursor: PrivateCursor) -> Iterator[str]:

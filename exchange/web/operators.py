@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from exchange.reconcile import reconcile
 from exchange.web.published import operator_monitoring_context
+from market.scopes import scope_of
 
 
 # Staff alone is not enough: each page needs a view permission (the `viewer` group
@@ -35,6 +36,6 @@ def monitoring_view(request):
     context = {
         **admin.site.each_context(request),
         "title": _("Monitoring"),
-        **operator_monitoring_context(params=request.GET),
+        **operator_monitoring_context(params=request.GET, scope=scope_of(request.user)),
     }
     return render(request, "admin/monitoring.html", context)

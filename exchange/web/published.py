@@ -10,6 +10,7 @@ from exchange.monitoring import health, regions
 from exchange.web.forms import MonitoringForm
 from exchange.web.pages import profiles_ordered
 from market.models import WorkloadProfile
+from market.scopes import NATIONAL, Scope
 
 INDEX_DAYS = 366
 
@@ -72,12 +73,19 @@ def monitoring_context(*, params: QueryDict) -> dict:
     }
 
 
-def operator_monitoring_context(*, params: QueryDict) -> dict:
+def operator_monitoring_context(*, params: QueryDict, scope: Scope = NATIONAL) -> dict:
+    """The monitoring view for an operator: a regional one's hub only, an
+    industry one's without the buyers' names (they are not all its)."""
     form, days, profile = _scope(params)
+    view = regions.national_view(
+        days=days, profile=profile, with_buyers=not scope.industry
+    )
+    if scope.hub_id is not None:
+        view = regions.hub_view(view, scope.hub_id)
     return {
         "form": form,
         "days": days,
-        "view": regions.national_view(days=days, profile=profile, with_buyers=True),
+        "view": view,
         "queues": health.queue_depths(),
         "settlement_lag_s": health.settlement_lag_seconds(),
         "disputes": health.disputes_open(),

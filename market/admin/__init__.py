@@ -11,6 +11,7 @@ from market.admin import (
     tariffs,
 )
 from market.admin.base import OperatorAdmin, ReadOnlyAdmin, permission
+from market.admin.catalogue import RegionAdmin
 from market.admin.participants import ClusterAdmin
 from market.lockout import AdminLoginForm
 
@@ -21,6 +22,7 @@ __all__ = [
     "ClusterAdmin",
     "OperatorAdmin",
     "ReadOnlyAdmin",
+    "RegionAdmin",
     "catalogue",
     "notifications",
     "operators",

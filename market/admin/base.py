@@ -13,13 +13,14 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from market.audit import audit_record
+from market.scopes import Lookups, scope_filter, scope_of
 
 PLAIN = (str, int, float, bool, Decimal, date, type(None))
 
@@ -106,6 +107,32 @@ class AuditedChanges(admin.ModelAdmin):
 
 class OperatorAdmin(AuditedChanges):
     action_form = ReasonActionForm
+    # How rows reach a hub and an industry (market.scopes); None: rows of no one
+    # (the catalogue), which every operator sees.
+    scope: Lookups | None = None
+    # The field naming the operator who made a row: a scoped operator sees its own.
+    scope_own: str | None = None
+
+    def get_queryset(self, request: HttpRequest):
+        """Only the rows of the operator's scope: lists, actions and pages alike."""
+        rows, scope = super().get_queryset(request), scope_of(request.user)
+        scoped = scope_filter(rows, scope, self.scope)
+        if self.scope_own and not scope.national:
+            scoped |= rows.filter(**{self.scope_own: request.user})
+        return scoped
+
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        """A row outside the operator's scope is a 403, not "does not exist"."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and not scope_of(request.user).national:
+            field = self.model._meta.get_field(from_field or self.model._meta.pk.name)
+            try:
+                key = field.to_python(object_id)
+            except ValidationError:
+                return None
+            if self.model._default_manager.filter(**{field.name: key}).exists():
+                raise PermissionDenied
+        return obj
 
     def reason(self, request: HttpRequest) -> str:
         return request.POST.get("reason", "").strip()

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from market.admin.base import ReadOnlyAdmin
 from market.models import DeliveryAttempt, Notification, NotificationDelivery
+from market.scopes import PARTICIPANT
 
 
 class AttemptInline(admin.TabularInline):
@@ -31,6 +32,7 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(NotificationDelivery)
 class NotificationDeliveryAdmin(ReadOnlyAdmin):
+    scope = PARTICIPANT.prefixed("notification__participant")
     list_display = [
         "pk",
         "event_id",
@@ -61,6 +63,7 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    scope = PARTICIPANT.prefixed("participant")
     list_display = ["event_id", "participant", "category", "type", "occurred_at"]
     list_filter = ["category", "type"]
     search_fields = ["event_id", "participant__display_name"]

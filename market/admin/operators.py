@@ -10,8 +10,14 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from market.admin.base import AuditedChanges, ReadOnlyAdmin, permission
+from market.admin.base import (
+    AuditedChanges,
+    ReadOnlyAdmin,
+    ReasonActionForm,
+    permission,
+)
 from market.audit import audit_csv_lines, audit_record
 from market.exceptions import (
     DomainError,
@@ -19,8 +25,9 @@ from market.exceptions import (
     ProposalNotPending,
     SelfApproval,
 )
-from market.models import AuditEntry, Proposal
+from market.models import AuditEntry, OperatorScope, Proposal
 from market.proposals import proposal_approve, proposal_reject, proposals_expire
+from market.scopes import Lookups, scope_of
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
@@ -29,12 +36,78 @@ admin.site.unregister(Group)
 @admin.register(User)
 class AuditedUserAdmin(AuditedChanges, UserAdmin):
     """Who gave which login staff status, a group or a permission is part of the
-    trail (a password is never recorded)."""
+    trail (a password is never recorded). A lost authenticator is replaced by
+    removing the login's TOTP devices (its own permission, audited): the login then
+    enrols a new one at its next admin visit."""
+
+    action_form = ReasonActionForm
+    actions = ["reset_second_factor"]
+    has_reset_second_factor_permission = permission("market.reset_second_factor")
+
+    @admin.action(
+        description=_("Reset the second factor (a lost authenticator)"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, _("Give a reason."), messages.ERROR)
+            return
+        for user in queryset.exclude(pk=request.user.pk).order_by("pk"):
+            with transaction.atomic(durable=True):
+                devices = TOTPDevice.objects.select_for_update().filter(user=user)
+                removed = [d.name for d in devices]
+                devices.delete()
+                audit_record(
+                    operator=request.user,
+                    action="user.reset_second_factor",
+                    target=user,
+                    before={"devices": removed},
+                    after={"devices": []},
+                    reason=reason,
+                )
+            self.message_user(
+                request,
+                _("%s enrols a new authenticator at the next admin visit.") % user,
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedChanges, GroupAdmin):
     pass
+
+
+@admin.register(OperatorScope)
+class OperatorScopeAdmin(AuditedChanges, admin.ModelAdmin):
+    """Who works at which level: a hub (regional) or an industry; a staff login
+    without a row is national. Changes are audited."""
+
+    list_display = ["user", "hub", "industry"]
+    list_filter = ["hub", "industry"]
+    list_select_related = ["user", "hub"]
+    autocomplete_fields = ["user"]
+
+    # Only a national operator sees or sets scopes, never a scoped one its own.
+    def has_module_permission(self, request):
+        return scope_of(request.user).national and super().has_module_permission(
+            request
+        )
+
+    def has_view_permission(self, request, obj=None):
+        national = scope_of(request.user).national
+        return national and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return scope_of(request.user).national and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        national = scope_of(request.user).national
+        return national and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        national = scope_of(request.user).national
+        return national and super().has_delete_permission(request, obj)
 
 
 def proposal_made(model_admin, request: HttpRequest, proposal: Proposal):
@@ -50,6 +123,8 @@ def proposal_made(model_admin, request: HttpRequest, proposal: Proposal):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
+    scope = Lookups()
+    scope_own = "operator"
     list_display = [
         "id",
         "created_at",
@@ -96,6 +171,8 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Proposal)
 class ProposalAdmin(ReadOnlyAdmin):
+    scope = Lookups()
+    scope_own = "proposed_by"
     list_display = [
         "id",
         "kind",

@@ -12,6 +12,7 @@ from market import operations
 from market.admin.base import OperatorAdmin, ReadOnlyAdmin, ReasonForm, permission
 from market.exceptions import DomainError
 from market.models import ApiKey, Cluster, Participant
+from market.scopes import PARTICIPANT, Lookups
 
 
 class LoginForm(ReasonForm):
@@ -22,6 +23,7 @@ class LoginForm(ReasonForm):
 
 @admin.register(Participant)
 class ParticipantAdmin(OperatorAdmin):
+    scope = PARTICIPANT
     list_display = [
         "display_name",
         "user",
@@ -29,10 +31,17 @@ class ParticipantAdmin(OperatorAdmin):
         "is_seller",
         "home_region",
         "legal_entity",
+        "industry",
         "is_network_operator",
         "created_at",
     ]
-    list_filter = ["is_buyer", "is_seller", "is_network_operator", "home_region"]
+    list_filter = [
+        "is_buyer",
+        "is_seller",
+        "is_network_operator",
+        "home_region",
+        "industry",
+    ]
     search_fields = ["display_name", "user__username", "user__email", "legal_entity"]
     list_select_related = ["user", "home_region"]
     actions = [
@@ -152,6 +161,7 @@ VERIFIED = [
 
 @admin.register(Cluster)
 class ClusterAdmin(OperatorAdmin):
+    scope = Lookups(("region__hub",), ("participant__industry",))
     list_display = [
         "name",
         "participant",
@@ -215,6 +225,8 @@ class ClusterAdmin(OperatorAdmin):
 class ApiKeyAdmin(ReadOnlyAdmin):
     """Keys are created by their owners (shown once, stored hashed); operators see
     who has which key and revoke a compromised one."""
+
+    scope = PARTICIPANT.prefixed("user__participant")
 
     list_display = [
         "prefix",

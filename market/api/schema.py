@@ -39,7 +39,8 @@ ERROR_DESCRIPTIONS = {
     415: "unsupported_media_type.",
     422: "Business rule: insufficient_funds, insufficient_capacity, "
     "no_conversion_factor, "
-    "price_out_of_band, fok_not_fillable, post_only_would_cross, price_required.",
+    "price_out_of_band, fok_not_fillable, post_only_would_cross, price_required, "
+    "region_suspended, cluster_not_verified, too_many_keys.",
     429: "throttled (see Retry-After).",
 }
 

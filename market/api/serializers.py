@@ -15,6 +15,11 @@ class RegionOutput(serializers.ModelSerializer):
     hub = serializers.CharField(source="hub.code")
     hub_name_en = serializers.CharField(source="hub.name_en")
     hub_name_zh = serializers.CharField(source="hub.name_zh")
+    suspended = serializers.BooleanField(
+        help_text="An operator has suspended trading here (a power shortage, a "
+        "network fault): no sells from its clusters, no buys from it."
+    )
+    suspended_reason = serializers.CharField(allow_null=True)
 
     class Meta:
         model = Region
@@ -35,6 +40,8 @@ class RegionOutput(serializers.ModelSerializer):
             "pue",
             "residency_zone",
             "unverified_fields",
+            "suspended",
+            "suspended_reason",
         ]
 
 

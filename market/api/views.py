@@ -40,7 +40,7 @@ class RegionFilter(filters.FilterSet):
 
 @extend_schema(responses={200: s.RegionOutput(many=True), **PUBLIC_ERRORS})
 class RegionListApi(generics.ListAPIView):
-    queryset = Region.objects.select_related("hub").order_by("code")
+    queryset = selectors.region_list()
     serializer_class = s.RegionOutput
     filter_backends = [StrictFilterBackend]
     filterset_class = RegionFilter

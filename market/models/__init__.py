@@ -7,6 +7,7 @@ from market.models.catalogue import (
     Hub,
     NetworkLink,
     Region,
+    RegionSuspension,
     SoftwareStack,
     WorkloadProfile,
 )
@@ -18,7 +19,7 @@ from market.models.notifications import (
     NotificationDelivery,
     NotificationSettings,
 )
-from market.models.operators import AuditEntry, Proposal
+from market.models.operators import AuditEntry, OperatorScope, Proposal
 from market.models.participants import Certification, Cluster, Participant
 from market.models.tables import (
     BenchmarkFactor,
@@ -46,9 +47,11 @@ __all__ = [
     "NotificationCursor",
     "NotificationDelivery",
     "NotificationSettings",
+    "OperatorScope",
     "Participant",
     "Proposal",
     "Region",
+    "RegionSuspension",
     "SoftwareStack",
     "Surcharge",
     "SurchargeTable",

@@ -8,10 +8,11 @@ always be audited later.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -88,6 +89,7 @@ class Region(models.Model):
         ordering = ["code"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
+        permissions = [("suspend_region", "Can suspend or resume a region")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(green_share__isnull=True)
@@ -104,6 +106,56 @@ class Region(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
+
+
+class RegionSuspension(models.Model):
+    """A region's trading suspended by an operator (a power shortage, a network
+    fault), from `started_at` until `ended_at` (open while it lasts). The rows stay:
+    settlement finds the overlap of a trade's window with them (force majeure)."""
+
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="suspensions",
+        verbose_name=_("region"),
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    started_at = models.DateTimeField(_("suspended at"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("suspended by"),
+    )
+    ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resumed by"),
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("region suspension")
+        verbose_name_plural = _("region suspensions")
+        constraints = [
+            # A region is suspended once at a time: resuming closes the open row.
+            models.UniqueConstraint(
+                fields=["region"],
+                condition=Q(ended_at__isnull=True),
+                name="region_suspension_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="region_suspension_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class NetworkLinkManager(models.Manager):

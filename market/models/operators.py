@@ -24,6 +24,7 @@ class Proposal(models.Model):
         DEPOSIT_APPROVAL = "deposit_approval", _("deposit approval")
         DISPUTE_RESOLUTION = "dispute_resolution", _("dispute resolution")
         TABLE_PUBLICATION = "table_publication", _("table publication")
+        WITHDRAWAL_PAYOUT = "withdrawal_payout", _("withdrawal payout")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -122,3 +123,48 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.target_type}:{self.target_id}"
+
+
+class OperatorScope(models.Model):
+    """The level an operator works at (DESIGN.md "Operators"), after the national
+    platform's: a hub (its regions' participants, clusters, deliveries, disputes,
+    monitoring, and suspending its regions) or an industry (its participants).
+    A staff login without a scope is national: it sees everything."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="operator_scope",
+        verbose_name=_("operator"),
+    )
+    hub = models.ForeignKey(
+        "market.Hub",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hub (regional operator)"),
+    )
+    industry = models.SlugField(
+        _("industry (industry operator)"), max_length=32, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("operator scope")
+        verbose_name_plural = _("operator scopes")
+        # Declared here, with the other rights over operators' logins.
+        permissions = [
+            ("reset_second_factor", "Can remove a staff login's lost TOTP device")
+        ]
+        constraints = [
+            # Exactly one level: a hub or an industry.
+            models.CheckConstraint(
+                condition=Q(hub__isnull=False, industry="")
+                | Q(hub__isnull=True) & ~Q(industry=""),
+                name="operator_scope_one_level",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        level = f"hub {self.hub_id}" if self.hub_id else f"industry {self.industry}"
+        return f"{self.user} ({level})"

@@ -35,6 +35,17 @@ class Participant(models.Model):
             "sharing it are affiliated and share one reliability score."
         ),
     )
+    # Industry operators are scoped to the participants of one industry.
+    industry = models.SlugField(
+        _("industry"),
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Industry code (e.g. a GB/T 4754 section: I for information technology, "
+            "J for finance), set by an operator."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -96,13 +96,24 @@ def api_keys(request, participant):
     created = None
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_on"]
-        with transaction.atomic(durable=True):
-            created = apikeys.apikey_create(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                expires_at=None if expires is None else _start_of(expires),
+        try:
+            with transaction.atomic(durable=True):
+                created = apikeys.apikey_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    expires_at=None if expires is None else _start_of(expires),
+                )
+        except apikeys.TooManyKeys as exc:
+            form.add_error(
+                None,
+                _(
+                    "You already have %(cap)d live keys, the most allowed. Revoke "
+                    "one you no longer use to create another."
+                )
+                % {"cap": exc.cap},
             )
-        form = forms.ApiKeyForm()
+        else:
+            form = forms.ApiKeyForm()
     context = {**pages.api_keys_context(user=request.user), "form": form}
     response = render(
         request, "accounts/api_keys.html", {**context, "created": created}

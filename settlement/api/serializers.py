@@ -1,9 +1,12 @@
-"""Input and output serializers of the account and delivery endpoints."""
+"""Input and output serializers of the account, withdrawal and delivery endpoints."""
+
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from market.api.fields import CodeField, StrictCharField, StrictDecimalField
-from settlement.models import Account, Obligation
+from settlement.models import Account, Obligation, WithdrawalRequest
+from settlement.withdrawals import MAX_WITHDRAWAL
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
 QTY = {"max_digits": 16, "decimal_places": 1}
@@ -16,6 +19,9 @@ class AccountOutput(serializers.Serializer):
     held = serializers.DecimalField(**MONEY, help_text="Escrow for open buys.")
     bond = serializers.DecimalField(
         **MONEY, help_text="Collateral for open sells and unsettled trades."
+    )
+    withdrawal_pending = serializers.DecimalField(
+        **MONEY, help_text="Withdrawals requested and not yet paid out."
     )
     in_escrow = serializers.DecimalField(
         **MONEY, help_text="What your unsettled purchases hold in escrow."
@@ -36,6 +42,34 @@ class PostingOutput(serializers.Serializer):
     kind = serializers.CharField(source="entry.kind")
     reference = serializers.CharField(source="entry.reference")
     created_at = serializers.DateTimeField()
+
+
+class WithdrawalQuery(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=WithdrawalRequest.Status.choices, required=False
+    )
+
+
+class WithdrawalInput(serializers.Serializer):
+    amount = StrictDecimalField(
+        **MONEY,
+        min_value=Decimal("0.0001"),
+        max_value=MAX_WITHDRAWAL,
+        help_text="CNY, at most 4 decimal places; at most your available balance.",
+    )
+
+
+class WithdrawalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(**MONEY)
+    status = serializers.ChoiceField(
+        choices=WithdrawalRequest.Status.choices,
+        help_text="pending: reserved, waiting for an operator; paid: paid out; "
+        "rejected: returned to your available balance.",
+    )
+    note = serializers.CharField(help_text="The operator's reason for a rejection.")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
 
 
 class DeliveryQuery(serializers.Serializer):

@@ -7,6 +7,11 @@ TRADE = r"(?P<trade_id>[0-9]{1,18})"
 urlpatterns = [
     path("account/", views.AccountApi.as_view(), name="api-account"),
     path("account/ledger/", views.LedgerApi.as_view(), name="api-ledger"),
+    path(
+        "account/withdrawals/",
+        views.WithdrawalListApi.as_view(),
+        name="api-withdrawals",
+    ),
     path("deliveries/", views.DeliveryListApi.as_view(), name="api-deliveries"),
     path("providers/", views.ProviderListApi.as_view(), name="api-providers"),
     re_path(

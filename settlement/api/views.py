@@ -1,12 +1,12 @@
 """Account and delivery endpoints (an API key of a participant): balances, ledger
-postings, delivery obligations, and the provider's report and the buyer's confirm or
-dispute, each in its own durable transaction."""
+postings, withdrawal requests, delivery obligations, and the provider's report and
+the buyer's confirm or dispute, each write in its own durable transaction."""
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,9 +14,9 @@ from market.api.auth import IsParticipant, participant_of
 from market.api.pagination import CursorPagination
 from market.api.query import parse_query
 from market.api.schema import errors
-from settlement import selectors, services
+from settlement import selectors, services, withdrawals
 from settlement.api import serializers as s
-from settlement.models import Obligation, Posting
+from settlement.models import Obligation, Posting, WithdrawalRequest
 
 TRADE_ID = OpenApiParameter(
     "trade_id",
@@ -60,6 +60,48 @@ class LedgerApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         """Postings on your accounts, newest first."""
         return super().get(request, *args, **kwargs)
+
+
+class WithdrawalListApi(generics.ListAPIView):
+    permission_classes = [IsParticipant]
+    serializer_class = s.WithdrawalOutput
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WithdrawalRequest.objects.none()
+        query = parse_query(s.WithdrawalQuery, self.request)
+        participant = participant_of(self.request)
+        return selectors.withdrawal_list(participant=participant, **query)
+
+    @extend_schema(
+        parameters=[s.WithdrawalQuery],
+        responses={200: s.WithdrawalOutput(many=True), **errors(400, 401, 403, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        """Your withdrawal requests, newest first."""
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.WithdrawalInput,
+        responses={
+            201: s.WithdrawalOutput,
+            **errors(400, 401, 403, 415, 422, 429),
+        },
+    )
+    def post(self, request):
+        """Ask to be paid out: the amount leaves your available balance at once
+        (pending) until an operator pays it or rejects it (then it comes back).
+        More than available: 422 insufficient_funds, nothing recorded."""
+        body = s.WithdrawalInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic(durable=True):
+            created = withdrawals.withdrawal_request_create(
+                participant=participant_of(request),
+                amount=body.validated_data["amount"],
+            )
+        data = s.WithdrawalOutput(created).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class DeliveryCursor(CursorPagination):

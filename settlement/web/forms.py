@@ -1,5 +1,5 @@
-"""Forms of the money pages: a deposit request, the ledger filter, and the delivery
-steps (a provider's report, a buyer's dispute)."""
+"""Forms of the money pages: a deposit request, a withdrawal request, the ledger
+filter, and the delivery steps (a provider's report, a buyer's dispute)."""
 
 from decimal import Decimal
 
@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from market.web.forms import DescribedFields, text_decimal
 from settlement.deposits import MAX_DEPOSIT
 from settlement.models import Account
+from settlement.withdrawals import MAX_WITHDRAWAL
 
 LEDGER_ACCOUNTS = [
     ("", _("All accounts")),
     (Account.Kind.AVAILABLE, _("Available")),
     (Account.Kind.HELD, _("Held")),
     (Account.Kind.BOND, _("Bond")),
+    (Account.Kind.WITHDRAWAL_PENDING, _("Pending withdrawal")),
 ]
 
 
@@ -32,6 +34,22 @@ class DepositForm(DescribedFields, forms.Form):
         max_length=200,
         required=False,
         help_text=_("e.g. your bank transfer reference."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.describe_fields()
+
+
+class WithdrawForm(DescribedFields, forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"),
+        min_value=Decimal("0.0001"),
+        max_value=MAX_WITHDRAWAL,
+        max_digits=20,
+        decimal_places=4,
+        widget=text_decimal(),
+        help_text=_("At most your available balance."),
     )
 
     def __init__(self, *args, **kwargs) -> None:

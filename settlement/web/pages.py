@@ -1,6 +1,7 @@
 """What the money pages show: balances and open holds, the ledger statement (a page
-and the CSV export), deposit requests, and the deliveries a participant must report,
-confirm or dispute. Reads only; views render these contexts."""
+and the CSV export), deposit and withdrawal requests, and the deliveries a
+participant must report, confirm or dispute. Reads only; views render these
+contexts."""
 
 import csv
 from collections.abc import Iterator
@@ -16,13 +17,15 @@ from django.utils.translation import gettext_lazy
 
 from market.models import Participant
 from settlement import selectors
-from settlement.models import DepositRequest, Hold, Obligation
+from settlement.models import DepositRequest, Hold, Obligation, WithdrawalRequest
 from settlement.web.forms import DisputeForm, LedgerFilterForm, ReportForm
 
 PAGE_SIZE = 50
 ENTRY_KINDS = {
     "deposit": gettext_lazy("deposit"),
+    "withdrawal_request": gettext_lazy("withdrawal requested"),
     "withdrawal": gettext_lazy("withdrawal"),
+    "withdrawal_return": gettext_lazy("withdrawal returned"),
     "adjustment": gettext_lazy("adjustment"),
     "hold": gettext_lazy("hold"),
     "release": gettext_lazy("release"),
@@ -52,6 +55,11 @@ def balances_context(*, participant: Participant) -> dict:
         "holds": list(holds[:100]),
         "pending_deposits": list(
             participant.deposit_requests.filter(status=DepositRequest.Status.REQUESTED)
+        ),
+        "pending_withdrawals": list(
+            selectors.withdrawal_list(
+                participant=participant, status=WithdrawalRequest.Status.PENDING
+            )
         ),
     }
 
@@ -101,6 +109,17 @@ def ledger_csv_rows(*, participant: Participant, params: QueryDict) -> Iterator[
 
 def deposit_context(*, participant: Participant) -> dict:
     return {"requests": list(participant.deposit_requests.all()[:50])}
+
+
+def withdraw_context(*, participant: Participant, params: QueryDict) -> dict:
+    """The available balance and the participant's requests, newest first."""
+    requests = selectors.withdrawal_list(participant=participant)
+    page = Paginator(requests, PAGE_SIZE).get_page(params.get("page"))
+    return {
+        "balances": selectors.account_balances(participant=participant),
+        "page": page,
+        "requests": list(page),
+    }
 
 
 @dataclass

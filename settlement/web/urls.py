@@ -9,6 +9,7 @@ urlpatterns = [
     path("funds/ledger/", views.ledger, name="ledger"),
     path("funds/ledger.csv", views.ledger_csv, name="ledger-csv"),
     path("funds/deposit/", views.deposit, name="deposit"),
+    path("funds/withdraw/", views.withdraw, name="withdraw"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("providers/", views.providers, name="providers"),
     path(

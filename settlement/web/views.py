@@ -1,6 +1,7 @@
-"""Money pages: balances, the ledger statement (paginated, CSV), deposit requests,
-and delivery (report, confirm, dispute). Each write is one durable transaction around
-one settlement service; a refusal is shown beside the form, in plain words."""
+"""Money pages: balances, the ledger statement (paginated, CSV), deposit and
+withdrawal requests, and delivery (report, confirm, dispute). Each write is one
+durable transaction around one settlement service; a refusal is shown beside the
+form, in plain words."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,11 +17,11 @@ from django.views.decorators.http import (
 )
 
 from market.web.access import participant_required
-from settlement import deposits, reliability, selectors, services
-from settlement.exceptions import DeliveryNotAllowed, NotFound
+from settlement import deposits, reliability, selectors, services, withdrawals
+from settlement.exceptions import DeliveryNotAllowed, InsufficientFunds, NotFound
 from settlement.models import Obligation
 from settlement.web import pages
-from settlement.web.forms import DepositForm, DisputeForm, ReportForm
+from settlement.web.forms import DepositForm, DisputeForm, ReportForm, WithdrawForm
 
 
 @require_safe
@@ -91,6 +92,45 @@ def deposit(request, participant):
         "auto_approve": settings.YIWANG_DEMO,
     }
     return render(request, "settlement/deposit.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_required
+def withdraw(request, participant):
+    """Ask to be paid out: the amount is reserved at once and an operator pays it
+    out or rejects it (the amount then comes back)."""
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
+        try:
+            with transaction.atomic(durable=True):
+                withdrawals.withdrawal_request_create(
+                    participant=participant, amount=amount
+                )
+        except InsufficientFunds as exc:
+            form.add_error(
+                "amount",
+                _(
+                    "This withdrawal needs %(amount)s CNY; %(available)s CNY is "
+                    "available."
+                )
+                % {"amount": amount, "available": exc.available},
+            )
+        else:
+            messages.success(
+                request,
+                _(
+                    "Withdrawal of %(amount)s CNY requested. An operator will pay it "
+                    "out."
+                )
+                % {"amount": amount},
+            )
+            return redirect("funds:withdraw")
+    context = {
+        **pages.withdraw_context(participant=participant, params=request.GET),
+        "form": form,
+    }
+    return render(request, "settlement/withdraw.html", context)
 
 
 @require_safe

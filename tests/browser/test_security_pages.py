@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.exchange.conftest import make_instrument
+from tests.otp import device_of, enter_code
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,8 @@ def watched(new_context, site):
 
 def test_pages_raise_no_csp_violation(new_context, site):
     instrument = make_instrument()
-    get_user_model().objects.create_superuser("ops", "", "pw-op-123")
+    operator = get_user_model().objects.create_superuser("ops", "", "pw-op-123")
+    device_of(operator)
     page, console = watched(new_context, site)
     seen = {}
     for path, ready in [
@@ -51,6 +53,9 @@ def test_pages_raise_no_csp_violation(new_context, site):
     page.locator("#id_username").fill("ops")
     page.locator("#id_password").fill("pw-op-123")
     page.locator("input[type=submit]").click()
+    expect(page.locator("#id_otp_token")).to_be_visible()
+    seen["/accounts/otp/"] = page.evaluate("window.__csp")
+    enter_code(page, operator)
     expect(page.locator("#site-name")).to_be_visible()
     seen["/admin/"] = page.evaluate("window.__csp")
     assert {p: v for p, v in seen.items() if v} == {}

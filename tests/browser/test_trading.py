@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from market.models import Surcharge
 from settlement.models import Obligation
 from tests.exchange.conftest import make_instrument
+from tests.otp import device_of, enter_code
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,8 @@ def shoot(page, artifacts, name):
 
 def test_buyer_and_provider_trade_in_the_browser(new_context, site, artifacts):
     instrument = make_instrument()
-    get_user_model().objects.create_superuser("operator", "", PASSWORD)
+    operator = get_user_model().objects.create_superuser("operator", "", PASSWORD)
+    device_of(operator)
     symbol = instrument.symbol
 
     # The operator, logged in to the admin.
@@ -79,6 +81,7 @@ def test_buyer_and_provider_trade_in_the_browser(new_context, site, artifacts):
     admin_page.locator("#id_username").fill("operator")
     admin_page.locator("#id_password").fill(PASSWORD)
     admin_page.locator("input[type=submit]").click()
+    enter_code(admin_page, operator)
     expect(admin_page.locator("#operations-module")).to_contain_text(
         "Run reconciliation"
     )

@@ -12,6 +12,7 @@ from market.notifications import services
 from market.notifications.tasks import notification_deliver
 from tests.factories import ParticipantFactory
 from tests.operators import staff
+from tests.otp import login_verified
 from tests.web.conftest import chinese, html, text
 
 from .test_addresses import PUBLIC, fake_dns
@@ -134,7 +135,7 @@ def test_operators_see_the_delivery_log_read_only(participant):
     with transaction.atomic():
         [delivery_id] = services.events_record([event])
     viewer = Client()
-    viewer.force_login(staff("viewer-n", "viewer"))
+    login_verified(viewer, staff("viewer-n", "viewer"))
     listing = text(html(viewer.get("/admin/market/notificationdelivery/")))
     assert f"evt_settled_5_{participant.pk}" in listing
     detail = viewer.get(f"/admin/market/notificationdelivery/{delivery_id}/change/")

@@ -51,6 +51,7 @@ def trade(
     bond_rate="0.10",
     instrument="TEST-1",
     start=None,
+    region=None,
 ):
     """Place a buy hold and a sell bond for exactly `quantity`, fill them in full,
     and release what the orders no longer need: the money path of one trade."""
@@ -97,6 +98,7 @@ def trade(
             delivery_end=end,
             report_deadline=report,
             confirm_deadline=confirm,
+            region_id=region.pk if region is not None else None,
         ),
     )
     for side, pid, oid in (("buy", buyer.pk, buy_id), ("sell", seller.pk, sell_id)):

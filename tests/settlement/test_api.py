@@ -46,7 +46,15 @@ def test_account_balances_match_the_ledger(traded):
     assert Decimal(body["available"]) == accounts["available"]
     assert body["held"] == "0.0000"
     assert Decimal(body["in_escrow"]) == Decimal("120.0000") + trade.buyer_fee
-    assert set(body) == {"currency", "available", "held", "bond", "in_escrow"}
+    assert set(body) == {
+        "currency",
+        "available",
+        "held",
+        "bond",
+        "withdrawal_pending",
+        "in_escrow",
+    }
+    assert body["withdrawal_pending"] == "0.0000"
 
 
 def test_seller_bond_is_reported(traded):

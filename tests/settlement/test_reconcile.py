@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from settlement.models import Account
+from market.models import Participant
+from settlement.models import Account, WithdrawalRequest
+from settlement.withdrawals import withdrawal_request_create
 from tests.faults import (
     Case,
     Check,
@@ -30,6 +32,8 @@ NEGATIVE = "no participant balance is negative"
 HOLDS = "held and bond equal their open holds"
 ESCROW = "escrow equals the unsettled trades"
 SETTLED = "each trade settles exactly once"
+WITHDRAWALS = "withdrawal_pending equals the pending withdrawal requests"
+WITHDRAWN_ONCE = "each withdrawal request is reserved and decided once"
 
 ONE = Decimal("1.0000")
 BALANCED = Trigger("settlement_posting", "settlement_posting_balanced", "unbalanced")
@@ -93,6 +97,28 @@ def escrow_without_trade(cursor, m: Market) -> None:
     money_move(cursor, "corrupt:escrow", m.account("available"), escrow, ONE)
 
 
+def pending_without_request(cursor, m: Market) -> None:
+    """Money moved into `withdrawal_pending` with no request asking for it."""
+    pending, _new = Account.objects.get_or_create(
+        kind=Account.Kind.WITHDRAWAL_PENDING, participant_id=m.buyer_id
+    )
+    money_move(cursor, "corrupt:pending", m.account("available"), pending.pk, ONE)
+
+
+def reserve_relabelled(cursor, m: Market) -> None:
+    """A pending request whose reserving entry was relabelled: the balances and
+    the request still agree, but the request's money has no cause on the ledger."""
+    request = withdrawal_request_create(
+        participant=Participant.objects.get(pk=m.buyer_id), amount=ONE
+    )
+    assert WithdrawalRequest.objects.filter(pk=request.pk, status="pending").exists()
+    cursor.execute(
+        "UPDATE settlement_journalentry SET kind = 'corrupt' "
+        "WHERE kind = 'withdrawal_request' AND reference = %s",
+        [f"withdrawal:{request.pk}"],
+    )
+
+
 def settlement_entry_early(cursor, m: Market) -> None:
     """A settlement entry for a trade still awaiting delivery."""
     reference = f"trade:{m.trade_id}"
@@ -134,6 +160,13 @@ CASES = [
     ),
     Case("held-without-hold", HOLDS, held_without_hold),
     Case("escrow-without-trade", ESCROW, escrow_without_trade),
+    Case("pending-without-request", WITHDRAWALS, pending_without_request),
+    Case(
+        "reserve-relabelled",
+        WITHDRAWN_ONCE,
+        reserve_relabelled,
+        guard=ENTRIES_APPEND_ONLY,
+    ),
     Case("settled-early", SETTLED, settlement_entry_early),
     Case("entry-relabelled", SETTLED, entry_relabelled, guard=ENTRIES_APPEND_ONLY),
 ]

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.exchange.conftest import make_buyer, make_instrument, make_seller
+from tests.otp import login_verified
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -64,9 +65,7 @@ def staff_client(db):
     from django.contrib.auth import get_user_model
 
     operator = get_user_model().objects.create_superuser("operator", "", "pw-op-123")
-    client = Client()
-    client.force_login(operator)
-    return client
+    return login_verified(Client(), operator)
 
 
 @pytest.fixture

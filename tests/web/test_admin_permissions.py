@@ -20,6 +20,7 @@ from market.apikeys import apikey_create
 from market.models import AuditEntry, Participant, Proposal
 from settlement.models import DepositRequest, JournalEntry
 from settlement.operators import adjustment_propose
+from settlement.withdrawals import withdrawal_request_create
 from tests.exchange.conftest import place
 from tests.factories import ParticipantFactory
 from tests.operators import client_of, disputed_trade, groups_migrate, staff
@@ -105,6 +106,8 @@ def world(db, instrument, buyer, seller):
     place(buyer, instrument, "buy", 5, "10.00")
     disputed_trade(ParticipantFactory(), ParticipantFactory(), trade_id=901)
     DepositRequest.objects.create(participant=buyer, amount=Decimal("10"))
+    with transaction.atomic():
+        withdrawal_request_create(participant=buyer, amount=Decimal("10"))
     apikey_create(user=buyer.user, name="bot")
     with transaction.atomic():
         adjustment_propose(
@@ -148,10 +151,11 @@ def test_action_refused_without_its_permission(case, world, unprivileged):
     request.user = unprivileged
     assert name not in model_admin.get_actions(request)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    client = client_of(unprivileged)  # logging in sets last_login: before the count
     before = fingerprint(model)
     selected = list(model.objects.values_list("pk", flat=True)[:20])
     assert selected, f"no {model.__name__} to select"
-    response = client_of(unprivileged).post(
+    response = client.post(
         url,
         {
             "action": name,
@@ -204,8 +208,9 @@ def test_view_open_to_a_superuser(case, admin_client):
 
 def test_groups_hold_what_design_says(db):
     """The shipped groups (DESIGN.md, "Operators"): a viewer only views; the
-    operator halts, cancels, resizes and resolves; treasury decides deposits and
-    adjustments; only the supervisor approves proposals and publishes tables."""
+    operator halts, cancels, resizes and resolves; treasury decides deposits,
+    withdrawals and adjustments; only the supervisor approves proposals and
+    publishes tables."""
     groups_migrate()
 
     def custom(name):
@@ -233,6 +238,8 @@ def test_groups_hold_what_design_says(db):
     assert custom("treasury") == {
         "settlement.approve_depositrequest",
         "settlement.post_adjustment",
+        "settlement.pay_withdrawalrequest",
+        "settlement.reject_withdrawalrequest",
     }
     assert {"market.approve_proposal", "market.publish_conversiontable"} <= custom(
         "supervisor"

@@ -5,9 +5,11 @@ different reliability scores (`demo_history`), and buyers in the eastern cities,
 some of whose bids ask for hardware and trust.
 
 Idempotent: everything is looked up by username or name first, so a second `make run`
-changes nothing.
+changes nothing. The operator's TOTP key (the admin asks staff for a code) is printed
+when it is created, and again with --otp-key.
 """
 
+from base64 import b32encode
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from exchange.exceptions import ExchangeError
 from exchange.management.demo_history import history_seed
@@ -133,8 +136,15 @@ class Command(BaseCommand):
             action="store_true",
             help="also trade and settle the providers' delivery history (once)",
         )
+        parser.add_argument(
+            "--otp-key",
+            action="store_true",
+            help="print the demo operator's TOTP key again",
+        )
 
-    def handle(self, *args, url: str, history: bool = False, **options):
+    def handle(
+        self, *args, url: str, history: bool = False, otp_key: bool = False, **options
+    ):
         if not settings.YIWANG_DEMO:  # never plant a known password by mistake
             raise CommandError(
                 "seed_demo creates a superuser with a known password and funded "
@@ -143,6 +153,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic(durable=True):
             self._operator()
+            device, created = self._operator_device()
             for spec in PARTICIPANTS:
                 self._participant(*spec)
             self._verify()
@@ -158,11 +169,35 @@ class Command(BaseCommand):
             f"  buyers:            bjlab, shrender, szgen / {DEMO_PASSWORD}\n"
             f"  providers:         guian, zhongwei, horinger, wuhu / {DEMO_PASSWORD}\n"
         )
+        self.stdout.write(self._otp_lines(device, shown=created or otp_key))
 
     def _operator(self) -> None:
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+
+    def _operator_device(self) -> tuple[TOTPDevice, bool]:
+        """The operator's confirmed TOTP device, created on the first run."""
+        operator = get_user_model().objects.get(username="admin")
+        device = TOTPDevice.objects.devices_for_user(operator).first()
+        if device is not None:
+            return device, False
+        return TOTPDevice.objects.create(user=operator, name="demo"), True
+
+    @staticmethod
+    def _otp_lines(device: TOTPDevice, *, shown: bool) -> str:
+        if not shown:
+            return (
+                "  operator code:     from the authenticator app set up on the first "
+                "run\n                     (seed_demo --otp-key prints its key again)\n"
+            )
+        key = b32encode(device.bin_key).decode()
+        return (
+            "  operator code:     the admin asks for a TOTP code; add this key to an "
+            "authenticator app\n"
+            f"                     key {key}\n"
+            f"                     {device.config_url}\n"
+        )
 
     def _participant(self, username, name, roles, home, clusters) -> None:
         User = get_user_model()

@@ -3,8 +3,6 @@ may sell) and what they declare, with the attributes as checked. Writes an audit
 per cluster, naming the operator (`--operator`; in the demo, where it may be left
 out, the demo's operator)."""
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -74,13 +72,12 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(str(pk) for pk in found))
 
     def _operator(self, username: str | None):
-        if username is None:
-            if not settings.YIWANG_DEMO:
-                raise CommandError("--operator is required outside the demo.")
-            username = DEMO_OPERATOR
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None or not (user.is_active and user.is_staff):
-            raise CommandError(f"{username} is not an active staff login.")
-        if not user.has_perm("market.verify_cluster"):
-            raise CommandError(f"{username} may not verify clusters.")
-        return user
+        try:
+            return operations.operator_named(
+                username,
+                permission="market.verify_cluster",
+                may="verify clusters",
+                demo=DEMO_OPERATOR,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc

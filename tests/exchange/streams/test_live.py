@@ -427,3 +427,46 @@ def test_a_client_too_far_behind_gets_a_fresh_snapshot_marked_reset(market):
         back.wait_for(at_head(instrument))
         back.stop()
     assert book_of(back) == book_now(instrument)
+
+
+def test_region_suspension_and_resumption_come_as_region_events(market):
+    """An open market stream gets a `region` event when a region is suspended
+    (its asks' levels go with the cancels) and when it resumes; a stream opened
+    during a suspension starts with it. Region events carry no id: the position
+    stays the instruments'."""
+    from exchange.services.regions import region_resume, region_suspend
+    from tests.operators import staff
+
+    instrument = market[0]
+    guian = make_seller("CLU-GUIAN")
+    place(guian, instrument, "sell", "2.0", "13.00")
+    operator = staff("op-stream", "operator")
+    with streams_server(redis=True) as url:
+        open_before = SseClient(market_url(url, instrument))
+        open_before.start()
+        open_before.wait_for(lambda c: c.of("book"))
+        region_suspend(region="CLU-GUIAN", reason="grid fault", operator=operator)
+        open_before.wait_for(lambda c: c.of("region"))
+        assert open_before.of("region") == [
+            {"region": "CLU-GUIAN", "suspended": True, "reason": "grid fault"}
+        ]
+        open_before.wait_for(
+            lambda c: any(
+                d["region"] == "CLU-GUIAN" and d["quantity"] == "0.0"
+                for d in c.of("level")
+            )
+        )
+        during = SseClient(market_url(url, instrument))
+        during.start()
+        during.wait_for(lambda c: c.of("region"))
+        assert during.of("region")[0]["suspended"] is True
+        region_resume(region="CLU-GUIAN", operator=operator)
+        open_before.wait_for(lambda c: len(c.of("region")) == 2)
+        assert open_before.of("region")[1] == {
+            "region": "CLU-GUIAN",
+            "suspended": False,
+            "reason": "",
+        }
+        open_before.stop(), during.stop()
+    assert all(i is None for i, name, _d in open_before.events if name == "region")
+    assert open_before.last_id.startswith(f"{instrument.symbol}:")

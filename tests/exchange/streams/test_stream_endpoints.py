@@ -61,6 +61,22 @@ def test_a_worker_answers_the_market_stream_with_a_snapshot_that_ends(book):
     assert "reset" not in data
 
 
+def test_a_worker_lists_the_suspended_regions_after_the_snapshot(book):
+    from exchange.services.regions import region_suspend
+    from tests.operators import staff
+
+    instrument, _b, _s = book
+    region_suspend(region="CLU-WUHU", reason="flood", operator=staff("op-s"))
+    response = client_for().get(MARKET, {"instruments": instrument.symbol})
+    [snapshot, region] = events(response)
+    assert snapshot[1] == "book"
+    assert region == (
+        None,
+        "region",
+        {"region": "CLU-WUHU", "suspended": True, "reason": "flood"},
+    )
+
+
 def test_a_resuming_client_of_a_worker_gets_a_reset_snapshot(book):
     instrument, _b, _s = book
     response = client_for().get(

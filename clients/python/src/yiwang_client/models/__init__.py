@@ -7,7 +7,13 @@ its type and its nullability with the schema, so the two cannot drift. Decimals
 Fields the server adds later are ignored when decoding (the API grows freely).
 """
 
-from yiwang_client.models.account import Account, Delivery, Posting, Token
+from yiwang_client.models.account import (
+    Account,
+    Delivery,
+    Posting,
+    Token,
+    Withdrawal,
+)
 from yiwang_client.models.common import (
     Basis,
     ChipKind,
@@ -23,6 +29,7 @@ from yiwang_client.models.common import (
     RegionRole,
     Side,
     TimeInForce,
+    WithdrawalStatus,
 )
 from yiwang_client.models.market import (
     Advisor,
@@ -122,4 +129,6 @@ __all__ = [
     "TimeInForce",
     "Token",
     "Trade",
+    "Withdrawal",
+    "WithdrawalStatus",
 ]

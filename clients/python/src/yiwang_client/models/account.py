@@ -1,9 +1,9 @@
-"""The account, its ledger, API keys and deliveries."""
+"""The account, its ledger, withdrawals, API keys and deliveries."""
 
 from datetime import datetime
 from decimal import Decimal
 
-from yiwang_client.models.common import DeliveryStatus, model
+from yiwang_client.models.common import DeliveryStatus, WithdrawalStatus, model
 
 
 @model
@@ -21,6 +21,7 @@ class Account:
     available: Decimal
     held: Decimal
     bond: Decimal
+    withdrawal_pending: Decimal
     in_escrow: Decimal
 
 
@@ -33,6 +34,19 @@ class Posting:
     kind: str
     reference: str
     created_at: datetime
+
+
+@model
+class Withdrawal:
+    """A withdrawal request: `pending` (its amount set aside), then `paid` or
+    `rejected` (the amount back in `available`; `note` says why)."""
+
+    id: int
+    amount: Decimal
+    status: WithdrawalStatus
+    note: str
+    created_at: datetime
+    decided_at: datetime | None
 
 
 @model

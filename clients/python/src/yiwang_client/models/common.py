@@ -15,6 +15,7 @@ ForwardProduct = Literal["day", "block"]
 Basis = Literal["settlement", "last", "mid", "none"]
 Liquidity = Literal["maker", "taker"]
 DeliveryStatus = Literal["pending", "reported", "confirmed", "disputed", "settled"]
+WithdrawalStatus = Literal["pending", "paid", "rejected"]
 ChipKind = Literal["accelerator", "cpu"]
 RegionRole = Literal["east-demand", "east-supply", "west-supply"]
 

@@ -24,6 +24,8 @@ class Region:
     pue: Decimal
     residency_zone: str
     unverified_fields: str | None = None
+    suspended: bool
+    suspended_reason: str | None
 
 
 @model

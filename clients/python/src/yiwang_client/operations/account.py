@@ -1,15 +1,24 @@
-"""The account (a key): balances, the ledger, deliveries."""
+"""The account (a key): balances, the ledger, withdrawals, deliveries."""
 
 from typing import Literal
 
 from yiwang_client.calls import Call, operation
 from yiwang_client.inputs import Dec
-from yiwang_client.models import Account, CursorPage, Delivery, Posting
+from yiwang_client.models import (
+    Account,
+    CursorPage,
+    Delivery,
+    Page,
+    Posting,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from yiwang_client.operations.common import get_call, json_body, url_path
 
 
 class AccountOperations:
-    """The account's balances and postings; reporting and confirming deliveries."""
+    """The account's balances, postings and withdrawals; reporting and confirming
+    deliveries."""
 
     @operation("account_retrieve")
     def get_account(self) -> Call[Account]:
@@ -25,6 +34,28 @@ class AccountOperations:
     ) -> Call[CursorPage[Posting]]:
         params = {"account": account, "cursor": cursor, "limit": limit}
         return get_call("account/ledger/", CursorPage[Posting], **params)
+
+    @operation("account_withdrawals_list")
+    def list_withdrawals(
+        self,
+        *,
+        status: WithdrawalStatus | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Call[Page[Withdrawal]]:
+        """Your withdrawal requests, newest first."""
+        params = {"status": status, "limit": limit, "offset": offset}
+        return get_call("account/withdrawals/", Page[Withdrawal], **params)
+
+    @operation("account_withdrawals_create")
+    def request_withdrawal(self, *, amount: Dec) -> Call[Withdrawal]:
+        """Ask to be paid out `amount` CNY: it leaves `available` at once (pending)
+        until an operator pays it or rejects it. Not sent again after a lost
+        answer (a second request would reserve twice): check `list_withdrawals`."""
+        body = json_body({"amount": amount})
+        return Call(
+            "POST", "account/withdrawals/", Withdrawal, body=body, idempotent=False
+        )
 
     @operation("deliveries_list")
     def list_deliveries(
