@@ -268,13 +268,12 @@ def participant_ledger_url(participant_id: int) -> str:
     return f"{base}?account__in={','.join(str(i) for i in ids) or '0'}"
 
 
-@admin.register(DepositRequest)
-class DepositRequestAdmin(ReadOnlyAdmin):
-    """Operators approve or reject what participants asked to deposit; approval
-    credits the ledger once (settlement.deposits)."""
+class MoneyRequestAdmin(ReadOnlyAdmin):
+    """A participant's request to move money in or out, which treasury decides:
+    each selected request in its own durable transaction, a refusal reported beside
+    it and the others still decided."""
 
     scope = PARTICIPANT.prefixed("participant")
-
     list_display = [
         "id",
         "participant",
@@ -289,124 +288,98 @@ class DepositRequestAdmin(ReadOnlyAdmin):
     search_fields = ["participant__display_name", "participant__user__username"]
     list_select_related = ["participant", "decided_by"]
     date_hierarchy = "created_at"
-    actions = ["approve", "reject"]
-    has_approve_permission = permission("settlement.approve_depositrequest")
 
     @admin.display(description=_("ledger"))
-    def ledger(self, obj: DepositRequest) -> str:
+    def ledger(self, obj) -> str:
         return format_html(
             '<a href="{}">{}</a>',
             participant_ledger_url(obj.participant_id),
             _("postings"),
         )
+
+    def decide_each(self, request, queryset, decide, done: str) -> None:
+        """`decide(row)` for each selected row; `done` % its id when it took
+        effect, the proposal's message when it became one."""
+        for row in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(durable=True):
+                    outcome = decide(row)
+            except DomainError as exc:
+                self.message_user(request, f"#{row.pk}: {exc.message}", messages.ERROR)
+            else:
+                message = (
+                    proposed(outcome)
+                    if isinstance(outcome, Proposal)
+                    else done % row.pk
+                )
+                self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(DepositRequest)
+class DepositRequestAdmin(MoneyRequestAdmin):
+    """Operators approve or reject what participants asked to deposit; approval
+    credits the ledger once (settlement.deposits)."""
+
+    actions = ["approve", "reject"]
+    has_approve_permission = permission("settlement.approve_depositrequest")
 
     @admin.action(
         description=_("Approve: credit the deposit (a proposal above the limit)"),
         permissions=["approve"],
     )
     def approve(self, request, queryset):
-        for deposit in queryset.order_by("pk"):
-            try:
-                with transaction.atomic(durable=True):
-                    done = operators.deposit_approve(
-                        request_id=deposit.pk,
-                        operator=request.user,
-                        reason=self.reason(request),
-                        now=timezone.now(),
-                    )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"#{deposit.pk}: {exc.message}", messages.ERROR
-                )
-            else:
-                message = (
-                    proposed(done)
-                    if isinstance(done, Proposal)
-                    else _("Deposit request #%d approved and credited.") % deposit.pk
-                )
-                self.message_user(request, message, messages.SUCCESS)
+        self.decide_each(
+            request,
+            queryset,
+            lambda deposit: operators.deposit_approve(
+                request_id=deposit.pk,
+                operator=request.user,
+                reason=self.reason(request),
+                now=timezone.now(),
+            ),
+            _("Deposit request #%d approved and credited."),
+        )
 
     @admin.action(description=_("Reject"), permissions=["approve"])
     def reject(self, request, queryset):
-        for deposit in queryset.order_by("pk"):
-            try:
-                with transaction.atomic(durable=True):
-                    operators.deposit_reject(
-                        request_id=deposit.pk,
-                        operator=request.user,
-                        reason=self.reason(request),
-                    )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"#{deposit.pk}: {exc.message}", messages.ERROR
-                )
-            else:
-                self.message_user(
-                    request,
-                    _("Deposit request #%d rejected.") % deposit.pk,
-                    messages.SUCCESS,
-                )
+        self.decide_each(
+            request,
+            queryset,
+            lambda deposit: operators.deposit_reject(
+                request_id=deposit.pk,
+                operator=request.user,
+                reason=self.reason(request),
+            ),
+            _("Deposit request #%d rejected."),
+        )
 
 
 @admin.register(WithdrawalRequest)
-class WithdrawalRequestAdmin(ReadOnlyAdmin):
+class WithdrawalRequestAdmin(MoneyRequestAdmin):
     """Treasury pays out or rejects what participants asked to withdraw; the amount
     was reserved when they asked (settlement.withdrawals). Payouts above the
     four-eyes amount are proposals."""
 
-    scope = PARTICIPANT.prefixed("participant")
-
-    list_display = [
-        "id",
-        "participant",
-        "amount",
-        "status",
-        "created_at",
-        "decided_by",
-        "decided_at",
-        "ledger",
-    ]
-    list_filter = ["status"]
-    search_fields = ["participant__display_name", "participant__user__username"]
-    list_select_related = ["participant", "decided_by"]
-    date_hierarchy = "created_at"
     actions = ["pay", "reject"]
     has_pay_permission = permission("settlement.pay_withdrawalrequest")
     has_reject_permission = permission("settlement.reject_withdrawalrequest")
-
-    @admin.display(description=_("ledger"))
-    def ledger(self, obj: WithdrawalRequest) -> str:
-        return format_html(
-            '<a href="{}">{}</a>',
-            participant_ledger_url(obj.participant_id),
-            _("postings"),
-        )
 
     @admin.action(
         description=_("Pay out (a proposal above the limit)"),
         permissions=["pay"],
     )
     def pay(self, request, queryset):
-        for withdrawal in queryset.order_by("pk"):
-            try:
-                with transaction.atomic(durable=True):
-                    done = operators.withdrawal_pay(
-                        request_id=withdrawal.pk,
-                        operator=request.user,
-                        reason=self.reason(request),
-                        now=timezone.now(),
-                    )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR
-                )
-            else:
-                message = (
-                    proposed(done)
-                    if isinstance(done, Proposal)
-                    else _("Withdrawal request #%d paid out.") % withdrawal.pk
-                )
-                self.message_user(request, message, messages.SUCCESS)
+        self.decide_each(
+            request,
+            queryset,
+            lambda withdrawal: operators.withdrawal_pay(
+                request_id=withdrawal.pk,
+                operator=request.user,
+                reason=self.reason(request),
+                now=timezone.now(),
+            ),
+            _("Withdrawal request #%d paid out."),
+        )
 
     @admin.action(
         description=_("Reject: return the amount to the available balance"),
@@ -420,22 +393,14 @@ class WithdrawalRequestAdmin(ReadOnlyAdmin):
                 request, _("Type the reason for the rejection."), messages.ERROR
             )
             return
-        for withdrawal in queryset.order_by("pk"):
-            try:
-                with transaction.atomic(durable=True):
-                    operators.withdrawal_reject(
-                        request_id=withdrawal.pk, operator=request.user, reason=reason
-                    )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR
-                )
-            else:
-                self.message_user(
-                    request,
-                    _("Withdrawal request #%d rejected.") % withdrawal.pk,
-                    messages.SUCCESS,
-                )
+        self.decide_each(
+            request,
+            queryset,
+            lambda withdrawal: operators.withdrawal_reject(
+                request_id=withdrawal.pk, operator=request.user, reason=reason
+            ),
+            _("Withdrawal request #%d rejected."),
+        )
 
 
 def proposed(proposal: Proposal) -> str:
