@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.db import row_copy
+from core.db import read_now, row_copy
 from exchange import codec
 from exchange.entry import run_durable
 from exchange.exceptions import InvalidOrder, NotFound, OrderNotOpen
@@ -20,6 +20,7 @@ from exchange.monitoring.observe import trades_committed
 from exchange.services import capacity, rules, sellers
 from exchange.services.command import command_run
 from market.models import Participant
+from market.persistence import regions_suspended_read
 from settlement import interface as settlement
 
 
@@ -209,8 +210,15 @@ def _amended(
 
 def _check_amend(order: Order, amended: Order, instrument: Instrument) -> None:
     """Placement's rules for what the amend changes: the band for a new price,
-    capacity for a larger sell, funds for a larger hold or bond. Caller holds the
-    instrument's lock; this takes the cluster's."""
+    capacity for a larger sell, funds for a larger hold or bond, and an amend that
+    loses its place is refused from a suspended region as a new order would be.
+    Caller holds the instrument's lock; this takes the cluster's."""
+    loses_place = (
+        amended.price != order.price
+        or amended.remaining_quantity > order.remaining_quantity
+    )
+    if loses_place:
+        rules.check_region(amended, read_now(regions_suspended_read()))
     if amended.price != order.price:
         rules.check_price(amended, instrument, amended.price)
     if order.side == Order.Side.SELL and amended.quantity > order.quantity:

@@ -249,3 +249,21 @@ def test_every_page_shows_the_suspension_in_both_languages(
     with django_capture_on_commit_callbacks(execute=True):
         region_resume(region="CLU-GUIAN", operator=operator)
     assert "data-suspended-region" not in client.get("/", **headers).content.decode()
+
+
+def test_a_resting_buy_from_a_suspended_region_cannot_amend_its_way_up(
+    instrument, operator
+):
+    """Resting buys from the region stay (DESIGN.md cancels only its sells), but an
+    amend that would lose its place, like a new order, is refused; one that keeps
+    it (a smaller quantity) is not."""
+    local = make_buyer("CLU-GUIAN")
+    order = place(local, instrument, "buy", "5.0", "10.00").order
+    region_suspend(region="CLU-GUIAN", reason="grid fault", operator=operator)
+    api = client_for(local)
+    response = api.patch(f"{ORDERS}{order.pk}/", {"price": "10.50"}, format="json")
+    assert (response.status_code, error(response)["code"]) == (422, "region_suspended")
+    response = api.patch(f"{ORDERS}{order.pk}/", {"quantity": "3.0"}, format="json")
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.price, order.remaining_quantity) == (Decimal("10.00"), Decimal("3.0"))
