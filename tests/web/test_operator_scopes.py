@@ -39,8 +39,10 @@ PUBLIC = {
 }
 
 
-def scoped(username: str, *, hub: str | None = None, industry: str = ""):
-    user = staff(username, "operator")
+def scoped(
+    username: str, *, hub: str | None = None, industry: str = "", group="operator"
+):
+    user = staff(username, group)
     OperatorScope.objects.create(
         user=user,
         hub=Hub.objects.get(code=hub) if hub else None,
@@ -172,8 +174,10 @@ def test_a_regional_operators_monitoring_shows_its_hub(world):
 
 
 def test_a_scoped_operator_cannot_see_or_set_scopes(world):
-    scoped("op-guizhou", hub="guizhou")
-    client = client_of(
-        scoped("op-super", hub="guizhou")
-    )  # even a supervisor's rights would not reach
-    assert client.get("/admin/market/operatorscope/").status_code == 403
+    """A supervisor holds the scopes' permissions: nationally it edits them, bound
+    to a hub it gets a 403, its own scope included."""
+    url = "/admin/market/operatorscope/"
+    assert client_of(staff("sup-national", "supervisor")).get(url).status_code == 200
+    regional = client_of(scoped("sup-guizhou", hub="guizhou", group="supervisor"))
+    assert regional.get(url).status_code == 403
+    assert regional.get(f"{url}add/").status_code == 403
